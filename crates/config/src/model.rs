@@ -1,0 +1,321 @@
+//! The validated configuration: defaults applied, `listen` split into a frontend and a
+//! backend, backend names resolved to indices. Everything the data path needs, nothing of the
+//! text it came from but the `Location` of each section (for messages at run time).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a thing was written: `file:line`, as HAProxy prints it in `parsing [file:line]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+/// HAProxy's `timeout` keywords. `None` means "not set" (HAProxy then waits forever, and warns
+/// at load for client/server/connect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub check: Option<Duration>,
+    pub tarpit: Option<Duration>,
+}
+
+/// `log` targets (`log stdout format raw local0 [level [minlevel]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTarget {
+    pub dest: LogDest,
+    pub format: LogFormat,
+    /// Syslog facility number (local0 = 16).
+    pub facility: u8,
+    /// Maximum level sent (0 emerg .. 7 debug); HAProxy's default is 7 (all).
+    pub level: u8,
+    pub min_level: u8,
+    /// `len` (max line length); HAProxy's default is 1024.
+    pub max_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogDest {
+    Stdout,
+    Stderr,
+    /// A UDP syslog server (`HOST:PORT`, `udp@HOST:PORT`; port 514 when omitted).
+    Udp(SocketAddr),
+    /// A TCP syslog server (`tcp@HOST:PORT`), octet-counted framing.
+    Tcp(SocketAddr),
+    /// A Unix datagram socket (`/dev/log`, `unix@/path`).
+    Unix(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Rfc3164,
+    Rfc5424,
+    Raw,
+    /// `format short`: `<PRI>` then the message.
+    Short,
+    /// `format local`: RFC3164 without the hostname.
+    Local,
+}
+
+/// Which access-log line a proxy writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessLog {
+    /// Neither `option httplog` nor `option tcplog`: HAProxy's minimal default line.
+    #[default]
+    Default,
+    Tcp,
+    Http,
+    /// `option httplog clf`.
+    HttpClf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Global {
+    pub daemon: bool,
+    pub nbthread: Option<usize>,
+    pub maxconn: Option<u32>,
+    pub pidfile: Option<PathBuf>,
+    pub logs: Vec<LogTarget>,
+    /// `log-send-hostname [name]`, or the machine's name when given without one.
+    pub log_send_hostname: Option<String>,
+    /// `log-tag` (default: the program name, `haproxy` in HAProxy; we keep `haproxy` so
+    /// log pipelines keyed on it keep working).
+    pub log_tag: Option<String>,
+    /// `tune.bufsize` (default 16384): the largest request or response head accepted.
+    pub bufsize: usize,
+    /// `tune.maxrewrite` (default 1024): room kept for header edits.
+    pub maxrewrite: usize,
+    /// `tune.http.maxhdr` (default 101).
+    pub max_headers: usize,
+    pub quiet: bool,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
+    pub stats_sockets: Vec<Location>,
+}
+
+/// How HTTP connections are managed (`option http-keep-alive|http-server-close|httpclose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpConnMode {
+    /// Keep-alive on both sides, server connections reused (HAProxy's default).
+    #[default]
+    KeepAlive,
+    /// Keep-alive with the client, a new server connection per request.
+    ServerClose,
+    /// Close both sides after each response.
+    Close,
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardFor {
+    /// Header name, `X-Forwarded-For` by default.
+    pub header: String,
+    /// Source network for which no header is added: (address, prefix length).
+    pub except: Option<(std::net::IpAddr, u8)>,
+    pub if_none: bool,
+}
+
+/// One listening address of a `bind` line, already expanded from port ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindAddr {
+    Inet(SocketAddr),
+    /// `fd@N`: a socket inherited from the parent process.
+    Fd(i32),
+    /// `unix@PATH` / an absolute path.
+    Unix(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub addrs: Vec<BindAddr>,
+    pub name: Option<String>,
+    /// `v6only` / `v4v6`.
+    pub v6only: Option<bool>,
+    /// `accept-proxy`: not yet supported; parser rejects it.
+    pub location: Location,
+}
+
+/// A `frontend`, or the front half of a `listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frontend {
+    pub name: String,
+    pub location: Location,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    /// Per-frontend `maxconn`; `None` means the global one applies.
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    /// Index into `Config::backends`.
+    pub default_backend: Option<usize>,
+    pub logs: Vec<LogTarget>,
+    pub access_log: AccessLog,
+    pub dontlognull: bool,
+    pub log_separate_errors: bool,
+    pub forwardfor: Option<ForwardFor>,
+    pub conn_mode: HttpConnMode,
+    /// `errorfile CODE FILE`: the whole raw HTTP response to send for CODE.
+    pub errorfiles: BTreeMap<u16, Vec<u8>>,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashType {
+    #[default]
+    MapBased,
+    Consistent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
+/// `hash-type METHOD [FUNCTION] [avalanche]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HashSpec {
+    pub kind: HashType,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+/// `balance` algorithms.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    /// `random` is `random(2)` in HAProxy 2.6.
+    Random {
+        draws: u32,
+    },
+    Source,
+    Uri {
+        whole: bool,
+        len: Option<u32>,
+        depth: Option<u32>,
+        path_only: bool,
+    },
+    UrlParam {
+        name: String,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+}
+
+/// `option httpchk` and `http-check send`/`expect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    /// Extra request headers (`http-check send hdr NAME VALUE`).
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub expect: Option<HttpCheckExpect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpCheckExpect {
+    /// `status CODE` or a list/range as HAProxy allows (`200-399`, `200,204`).
+    Status { ranges: Vec<(u16, u16)>, negate: bool },
+    String { text: String, negate: bool },
+    /// `rstring REGEX`: kept as the source; compiled by the checker.
+    Rstring { regex: String, negate: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub name: String,
+    pub location: Location,
+    /// Numeric id (`id N`, else the 1-based position as HAProxy assigns it).
+    pub id: u32,
+    pub addr: SocketAddr,
+    pub weight: u32,
+    pub check: bool,
+    pub inter: Duration,
+    pub fastinter: Option<Duration>,
+    pub downinter: Option<Duration>,
+    pub rise: u32,
+    pub fall: u32,
+    /// `port`: the port health checks connect to.
+    pub check_port: Option<u16>,
+    /// `addr`: the address health checks connect to.
+    pub check_addr: Option<std::net::IpAddr>,
+    pub backup: bool,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    /// 0 = unlimited.
+    pub maxqueue: u32,
+    pub disabled: bool,
+}
+
+/// A `backend`, or the back half of a `listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    pub name: String,
+    pub location: Location,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub hash: HashSpec,
+    pub servers: Vec<Server>,
+    pub timeouts: Timeouts,
+    /// `retries` (default 3).
+    pub retries: u32,
+    /// `option redispatch [N]`: `Some(interval)`, HAProxy's default interval is 1.
+    pub redispatch: Option<i32>,
+    pub allbackups: bool,
+    pub httpchk: Option<HttpCheck>,
+    pub forwardfor: Option<ForwardFor>,
+    pub conn_mode: HttpConnMode,
+    pub logs: Vec<LogTarget>,
+    pub errorfiles: BTreeMap<u16, Vec<u8>>,
+    pub disabled: bool,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    pub global: Global,
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Backend>,
+}
+
+impl Config {
+    pub fn backend_index(&self, name: &str) -> Option<usize> {
+        self.backends.iter().position(|b| b.name == name)
+    }
+}
