@@ -205,6 +205,9 @@ pub enum HashFunction {
 pub struct HashSpec {
     pub kind: HashType,
     pub function: HashFunction,
+    /// Whether a function was named: a bare `hash-type consistent` means sdbm with
+    /// avalanche in HAProxy, a named one does not.
+    pub function_given: bool,
     pub avalanche: bool,
 }
 
@@ -251,10 +254,19 @@ pub struct HttpCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpCheckExpect {
     /// `status CODE` or a list/range as HAProxy allows (`200-399`, `200,204`).
-    Status { ranges: Vec<(u16, u16)>, negate: bool },
-    String { text: String, negate: bool },
+    Status {
+        ranges: Vec<(u16, u16)>,
+        negate: bool,
+    },
+    String {
+        text: String,
+        negate: bool,
+    },
     /// `rstring REGEX`: kept as the source; compiled by the checker.
-    Rstring { regex: String, negate: bool },
+    Rstring {
+        regex: String,
+        negate: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,12 +318,41 @@ pub struct Backend {
     pub disabled: bool,
 }
 
+/// One `user` line of a `userlist` (manual section 3.4 "Userlists").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserlistUser {
+    pub name: String,
+    /// The crypt(3) hash (`password`), or the clear text (`insecure-password`).
+    pub password: String,
+    pub insecure: bool,
+    /// Groups named on the user line (`groups G1,G2`).
+    pub groups: Vec<String>,
+}
+
+/// One `group` line of a `userlist`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserlistGroup {
+    pub name: String,
+    /// Users named on the group line (`users U1,U2`).
+    pub users: Vec<String>,
+}
+
+/// A `userlist NAME` section: kept for the rules (`http_auth`) that use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Userlist {
+    pub name: String,
+    pub location: Location,
+    pub users: Vec<UserlistUser>,
+    pub groups: Vec<UserlistGroup>,
+}
+
 /// The whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     pub global: Global,
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
+    pub userlists: Vec<Userlist>,
 }
 
 impl Config {

@@ -1,1 +1,93 @@
-//! (in progress)
+//! Sluice's data path: listeners, per-thread workers, the L4 relay and the HTTP/1 stream,
+//! server connection pools and queues, health checks and access logs.
+
+pub mod access_log;
+pub mod buffer;
+pub mod check;
+pub mod listener;
+pub mod net;
+pub mod queue;
+pub mod relay;
+pub mod runtime;
+pub mod server_conn;
+pub mod stream_http;
+pub mod stream_tcp;
+mod sys;
+pub mod termination;
+pub mod worker;
+
+use std::sync::Arc;
+
+use sluice_config::Config;
+use tokio::sync::watch;
+
+pub use runtime::Runtime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Bind(String),
+    #[error("cannot open log targets: {0}")]
+    Log(std::io::Error),
+    #[error("cannot start worker threads: {0}")]
+    Threads(std::io::Error),
+}
+
+/// A running proxy.
+pub struct Running {
+    pub runtime: Arc<Runtime>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Running {
+    /// Soft stop: listeners close, sessions in progress finish, then the workers end.
+    pub fn soft_stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Waits for every worker to end (after [`Running::soft_stop`]).
+    pub fn join(self) {
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Binds every listener (`threads` sockets per address). Done before forking into the
+/// background so bind errors reach the terminal, as with HAProxy.
+pub fn bind(cfg: &Config, threads: usize) -> Result<Vec<listener::BoundListener>, StartError> {
+    listener::bind_all(cfg, threads.max(1)).map_err(|errs| {
+        StartError::Bind(
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+}
+
+/// Starts the workers on bound listeners, and the health checks.
+pub fn launch(
+    cfg: &Config,
+    listeners: Vec<listener::BoundListener>,
+    threads: usize,
+    quiet: bool,
+) -> Result<Running, StartError> {
+    let rt = Arc::new(Runtime::build(cfg, std::process::id()).map_err(StartError::Log)?);
+    let (stop, stop_rx) = watch::channel(false);
+    let workers = worker::start(rt.clone(), listeners, threads.max(1), stop_rx)
+        .map_err(StartError::Threads)?;
+    check::start(rt.clone(), cfg, quiet).map_err(StartError::Threads)?;
+    Ok(Running {
+        runtime: rt,
+        workers,
+        stop,
+    })
+}
+
+/// Binds and launches in one step (tests, foreground use).
+pub fn start(cfg: &Config, threads: usize, quiet: bool) -> Result<Running, StartError> {
+    let listeners = bind(cfg, threads)?;
+    launch(cfg, listeners, threads, quiet)
+}

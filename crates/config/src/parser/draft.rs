@@ -1,0 +1,179 @@
+//! A proxy section while it is being read: everything a `defaults`, `frontend`, `backend` or
+//! `listen` can set, before the cross-section checks turn it into the model's `Frontend` and
+//! `Backend`. A `defaults` section is a draft too; new proxies start as a copy of one
+//! (manual section 4 "Proxies": settings are taken from the last or the named defaults).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::keywords::{BE, DEF, FE};
+use crate::model::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Defaults,
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl Kind {
+    /// The capability bits used against the keyword matrix (its "defaults" column is a
+    /// capability of its own: `bind` is refused there although frontends take it).
+    pub fn caps(self) -> u8 {
+        match self {
+            Kind::Defaults => DEF,
+            Kind::Frontend => FE,
+            Kind::Backend => BE,
+            Kind::Listen => FE | BE,
+        }
+    }
+
+    /// The section keyword, as in "unknown keyword 'x' in 'listen' section".
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::Defaults => "defaults",
+            Kind::Frontend => "frontend",
+            Kind::Backend => "backend",
+            Kind::Listen => "listen",
+        }
+    }
+
+    /// HAProxy's `proxy_type_str`: a `listen` is called a "proxy" in messages.
+    pub fn type_str(self) -> &'static str {
+        match self {
+            Kind::Defaults => "defaults",
+            Kind::Frontend => "frontend",
+            Kind::Backend => "backend",
+            Kind::Listen => "proxy",
+        }
+    }
+}
+
+/// A server line with what the checks after parsing need to know.
+#[derive(Debug, Clone)]
+pub struct ServerDraft {
+    pub server: Server,
+    /// Whether `id` was given (others are numbered after parsing).
+    pub explicit_id: bool,
+}
+
+/// `http-check send` settings, merged into `option httpchk` after parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckSend {
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProxyDraft {
+    pub kind: Kind,
+    pub name: String,
+    pub location: Location,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    pub default_backend: Option<(String, Location)>,
+    pub logs: Vec<LogTarget>,
+    pub access_log: AccessLog,
+    /// Where `option httplog` was set (HAProxy's fallback warning points there).
+    pub access_log_location: Option<Location>,
+    pub dontlognull: bool,
+    pub log_separate_errors: bool,
+    pub forwardfor: Option<ForwardFor>,
+    pub conn_mode: HttpConnMode,
+    pub errorfiles: BTreeMap<u16, Vec<u8>>,
+    pub disabled: bool,
+    pub balance: Balance,
+    pub hash: HashSpec,
+    pub servers: Vec<ServerDraft>,
+    /// The `default-server` settings; each `server` line starts from a copy.
+    pub default_server: Server,
+    /// `init-addr` of `default-server`, applied to servers that do not set their own.
+    pub default_init_addr: Option<String>,
+    pub retries: u32,
+    pub redispatch: Option<i32>,
+    pub allbackups: bool,
+    pub httpchk: Option<HttpCheck>,
+    pub check_send: Option<CheckSend>,
+    pub check_expect: Option<HttpCheckExpect>,
+}
+
+/// HAProxy's server defaults: weight 1, inter 2s, rise 2, fall 3.
+pub fn server_template() -> Server {
+    Server {
+        name: String::new(),
+        location: Location::default(),
+        id: 0,
+        addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        weight: 1,
+        check: false,
+        inter: Duration::from_secs(2),
+        fastinter: None,
+        downinter: None,
+        rise: 2,
+        fall: 3,
+        check_port: None,
+        check_addr: None,
+        backup: false,
+        maxconn: 0,
+        maxqueue: 0,
+        disabled: false,
+    }
+}
+
+impl ProxyDraft {
+    /// A section with HAProxy's built-in defaults (what an empty `defaults` resets to).
+    pub fn fresh(kind: Kind, name: &str, location: &Location) -> Self {
+        ProxyDraft {
+            kind,
+            name: name.to_string(),
+            location: location.clone(),
+            mode: Mode::Tcp,
+            binds: Vec::new(),
+            maxconn: None,
+            timeouts: Timeouts::default(),
+            default_backend: None,
+            logs: Vec::new(),
+            access_log: AccessLog::Default,
+            access_log_location: None,
+            dontlognull: false,
+            log_separate_errors: false,
+            forwardfor: None,
+            conn_mode: HttpConnMode::KeepAlive,
+            errorfiles: BTreeMap::new(),
+            disabled: false,
+            balance: Balance::RoundRobin,
+            hash: HashSpec::default(),
+            servers: Vec::new(),
+            default_server: server_template(),
+            default_init_addr: None,
+            retries: 3,
+            redispatch: None,
+            allbackups: false,
+            httpchk: None,
+            check_send: None,
+            check_expect: None,
+        }
+    }
+
+    /// A new section inheriting everything a defaults section may carry.
+    pub fn inherit(defaults: &ProxyDraft, kind: Kind, name: &str, location: &Location) -> Self {
+        let mut d = defaults.clone();
+        d.kind = kind;
+        d.name = name.to_string();
+        d.location = location.clone();
+        d.binds.clear();
+        d.servers.clear();
+        d
+    }
+
+    pub fn has(&self, cap: u8) -> bool {
+        self.kind.caps() & cap != 0
+    }
+}

@@ -1,0 +1,826 @@
+//! Sample fetches (manual sections 7.3.2 internal states, 7.3.3 layer 4,
+//! 7.3.5 layer 6 contents and 7.3.6 layer 7 HTTP): what they read from a
+//! [`Txn`], their output type, and where they are usable.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use crate::args::Call;
+use crate::codec;
+use crate::error::{err, src, ExprError};
+use crate::sample::{parse_int_full, Sample, SmpType};
+use crate::txn::{Txn, VarScope};
+use crate::userlist::Userlist;
+
+/// Which headers a header fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Req,
+    Res,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Src,
+    SrcPort,
+    Dst,
+    DstPort,
+    Path,
+    PathQ,
+    Base,
+    Url,
+    Query,
+    UrlParam {
+        name: Option<Vec<u8>>,
+        delim: u8,
+    },
+    Method,
+    ReqVer,
+    ProtoHttp,
+    Hdr {
+        dir: Dir,
+        name: Option<Vec<u8>>,
+        occ: Option<i64>,
+        full: bool,
+    },
+    HdrCnt {
+        dir: Dir,
+        name: Option<Vec<u8>>,
+        full: bool,
+    },
+    Cook {
+        name: Option<Vec<u8>>,
+    },
+    CookCnt {
+        name: Option<Vec<u8>>,
+    },
+    HttpAuth(Arc<Userlist>),
+    HttpAuthGroup(Arc<Userlist>),
+    HttpAuthUser,
+    HttpAuthPass,
+    HttpAuthType,
+    Status,
+    Var {
+        scope: VarScope,
+        name: String,
+        default: Option<Sample<'static>>,
+    },
+    Nbsrv(Option<String>),
+    BeConn(Option<String>),
+    FeConn,
+    SrvIsUp {
+        be: String,
+        srv: String,
+    },
+    Const(Sample<'static>),
+    Rand(Option<u64>),
+    Date(i64),
+    ReqBody,
+    ReqBodyLen,
+    ReqLen,
+    Payload {
+        off: usize,
+        len: usize,
+    },
+    RdpCookieCnt,
+    UniqueId,
+    WaitEnd,
+}
+
+/// A compiled sample fetch.
+#[derive(Debug)]
+pub struct Fetch {
+    kind: Kind,
+    /// The keyword as written (for messages).
+    pub(crate) name: String,
+    /// Output type, which decides an ACL's default match method.
+    pub(crate) out: SmpType,
+    /// Information sources used (see `error::src`).
+    pub(crate) uses: u16,
+}
+
+/// What compilation needs to resolve arguments.
+pub(crate) struct Env<'a> {
+    pub userlists: &'a HashMap<String, Arc<Userlist>>,
+    pub registry: &'a crate::pattern::PatternRegistry,
+}
+
+fn opt_bytes(c: &Call<'_>, i: usize) -> Option<Vec<u8>> {
+    c.arg(i).map(|s| s.as_bytes().to_vec())
+}
+
+fn int_arg(c: &Call<'_>, i: usize, what: &str) -> Result<Option<i64>, ExprError> {
+    match c.arg(i) {
+        None => Ok(None),
+        Some(s) => match parse_int_full(s) {
+            Some(v) => Ok(Some(v)),
+            None => err(format!(
+                "fetch method '{}' : failed to parse '{s}' as type {what} at position {}",
+                c.name,
+                i + 1
+            )),
+        },
+    }
+}
+
+fn userlist(c: &Call<'_>, env: &Env<'_>) -> Result<Arc<Userlist>, ExprError> {
+    let name = c.arg(0).unwrap_or("");
+    env.userlists.get(name).cloned().ok_or_else(|| {
+        ExprError::new(format!(
+            "unable to find userlist '{name}' referenced in arg 1 of ACL keyword '{}'",
+            c.name
+        ))
+        .with_hint("declare it in a 'userlist' section")
+    })
+}
+
+/// Whether `name` is a fetch keyword.
+pub(crate) fn exists(name: &str) -> bool {
+    KNOWN.contains(&name)
+}
+
+const KNOWN: &[&str] = &[
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "path",
+    "pathq",
+    "base",
+    "url",
+    "query",
+    "url_param",
+    "urlp",
+    "method",
+    "req.ver",
+    "req_ver",
+    "req.proto_http",
+    "hdr",
+    "req.hdr",
+    "fhdr",
+    "req.fhdr",
+    "res.hdr",
+    "shdr",
+    "res.fhdr",
+    "hdr_cnt",
+    "req.hdr_cnt",
+    "fhdr_cnt",
+    "req.fhdr_cnt",
+    "res.hdr_cnt",
+    "shdr_cnt",
+    "res.fhdr_cnt",
+    "cook",
+    "req.cook",
+    "cook_cnt",
+    "req.cook_cnt",
+    "http_auth",
+    "http_auth_group",
+    "http_auth_user",
+    "http_auth_pass",
+    "http_auth_type",
+    "status",
+    "var",
+    "nbsrv",
+    "be_conn",
+    "fe_conn",
+    "srv_is_up",
+    "always_true",
+    "always_false",
+    "rand",
+    "date",
+    "req.body",
+    "req.body_len",
+    "req.len",
+    "req_len",
+    "payload",
+    "req.payload",
+    "req.rdp_cookie_cnt",
+    "rdp_cookie_cnt",
+    "unique-id",
+    "str",
+    "int",
+    "ipv4",
+    "ipv6",
+    "bool",
+    "wait_end",
+];
+
+impl Fetch {
+    /// Compile a fetch call.
+    pub(crate) fn compile(c: &Call<'_>, env: &Env<'_>) -> Result<Fetch, ExprError> {
+        use src::*;
+        use SmpType as T;
+        let hdr_args = |c: &Call<'_>| -> Result<(Option<Vec<u8>>, Option<i64>), ExprError> {
+            c.check_fetch(0, 2)?;
+            Ok((opt_bytes(c, 0), int_arg(c, 1, "integer")?))
+        };
+        let (kind, out, uses) = match c.name {
+            "src" => (Kind::Src, T::Ip, L4),
+            "src_port" => (Kind::SrcPort, T::Int, L4),
+            "dst" => (Kind::Dst, T::Ip, L4),
+            "dst_port" => (Kind::DstPort, T::Int, L4),
+            "path" => (Kind::Path, T::Str, HRQHDR),
+            "pathq" => (Kind::PathQ, T::Str, HRQHDR),
+            "base" => (Kind::Base, T::Str, HRQHDR),
+            "url" => (Kind::Url, T::Str, HRQHDR),
+            "query" => (Kind::Query, T::Str, HRQHDR),
+            "url_param" | "urlp" => {
+                c.check_fetch(0, 2)?;
+                let delim = c.arg(1).and_then(|d| d.bytes().next()).unwrap_or(b'&');
+                (
+                    Kind::UrlParam {
+                        name: opt_bytes(c, 0),
+                        delim,
+                    },
+                    T::Str,
+                    HRQHDR,
+                )
+            }
+            "method" => (Kind::Method, T::Str, HRQHDR),
+            "req.ver" | "req_ver" => (Kind::ReqVer, T::Str, HRQHDR),
+            "req.proto_http" => (Kind::ProtoHttp, T::Bool, HRQHDR),
+            "hdr" | "req.hdr" | "fhdr" | "req.fhdr" | "res.hdr" | "shdr" | "res.fhdr" => {
+                let (name, occ) = hdr_args(c)?;
+                let dir = if c.name.starts_with("res") || c.name == "shdr" {
+                    Dir::Res
+                } else {
+                    Dir::Req
+                };
+                let full = c.name.contains("fhdr");
+                (
+                    Kind::Hdr {
+                        dir,
+                        name,
+                        occ,
+                        full,
+                    },
+                    T::Str,
+                    if dir == Dir::Res { HRSHDR } else { HRQHDR },
+                )
+            }
+            "hdr_cnt" | "req.hdr_cnt" | "fhdr_cnt" | "req.fhdr_cnt" | "res.hdr_cnt"
+            | "shdr_cnt" | "res.fhdr_cnt" => {
+                c.check_fetch(0, 1)?;
+                let dir = if c.name.starts_with("res") || c.name == "shdr_cnt" {
+                    Dir::Res
+                } else {
+                    Dir::Req
+                };
+                let full = c.name.contains("fhdr");
+                (
+                    Kind::HdrCnt {
+                        dir,
+                        name: opt_bytes(c, 0),
+                        full,
+                    },
+                    T::Int,
+                    if dir == Dir::Res { HRSHDR } else { HRQHDR },
+                )
+            }
+            "cook" | "req.cook" => {
+                c.check_fetch(0, 1)?;
+                (
+                    Kind::Cook {
+                        name: opt_bytes(c, 0),
+                    },
+                    T::Str,
+                    HRQHDR,
+                )
+            }
+            "cook_cnt" | "req.cook_cnt" => {
+                c.check_fetch(0, 1)?;
+                (
+                    Kind::CookCnt {
+                        name: opt_bytes(c, 0),
+                    },
+                    T::Int,
+                    HRQHDR,
+                )
+            }
+            "http_auth" | "http_auth_group" => {
+                c.check_fetch(1, 1)?;
+                let ul = userlist(c, env)?;
+                if c.name == "http_auth" {
+                    (Kind::HttpAuth(ul), T::Bool, HRQHDR)
+                } else {
+                    (Kind::HttpAuthGroup(ul), T::Str, HRQHDR)
+                }
+            }
+            "http_auth_user" => (Kind::HttpAuthUser, T::Str, HRQHDR),
+            "http_auth_pass" => (Kind::HttpAuthPass, T::Str, HRQHDR),
+            "http_auth_type" => (Kind::HttpAuthType, T::Str, HRQHDR),
+            "status" => (Kind::Status, T::Int, HRSHDR),
+            "var" => {
+                c.check_fetch(1, 2)?;
+                let full = c.arg(0).unwrap_or("");
+                let (scope, name) = VarScope::parse(full).ok_or_else(|| {
+                    ExprError::new(format!(
+                        "fetch method 'var' : invalid variable name '{full}'"
+                    ))
+                    .with_hint(
+                        "a variable name starts with 'proc.', 'sess.', 'txn.', 'req.' or 'res.'",
+                    )
+                })?;
+                let default = c.arg(1).map(|d| Sample::string(d.as_bytes().to_vec()));
+                (
+                    Kind::Var {
+                        scope,
+                        name: name.to_string(),
+                        default,
+                    },
+                    T::Str,
+                    INTERNAL,
+                )
+            }
+            "nbsrv" => (Kind::Nbsrv(c.arg(0).map(str::to_string)), T::Int, INTERNAL),
+            "be_conn" => (Kind::BeConn(c.arg(0).map(str::to_string)), T::Int, INTERNAL),
+            "fe_conn" => (Kind::FeConn, T::Int, INTERNAL),
+            "srv_is_up" => {
+                c.check_fetch(1, 1)?;
+                let a = c.arg(0).unwrap_or("");
+                let (be, srv) = a.split_once('/').unwrap_or(("", a));
+                (
+                    Kind::SrvIsUp {
+                        be: be.to_string(),
+                        srv: srv.to_string(),
+                    },
+                    T::Bool,
+                    INTERNAL,
+                )
+            }
+            "always_true" => (Kind::Const(Sample::Bool(true)), T::Bool, INTERNAL),
+            "always_false" => (Kind::Const(Sample::Bool(false)), T::Bool, INTERNAL),
+            "wait_end" => (Kind::WaitEnd, T::Bool, INTERNAL),
+            "rand" => {
+                c.check_fetch(0, 1)?;
+                (
+                    Kind::Rand(int_arg(c, 0, "integer")?.map(|v| v.max(0) as u64)),
+                    T::Int,
+                    INTERNAL,
+                )
+            }
+            "date" => {
+                c.check_fetch(0, 2)?;
+                (
+                    Kind::Date(int_arg(c, 0, "integer")?.unwrap_or(0)),
+                    T::Int,
+                    INTERNAL,
+                )
+            }
+            "req.body" => (Kind::ReqBody, T::Bin, HRQBODY),
+            "req.body_len" => (Kind::ReqBodyLen, T::Int, HRQBODY),
+            "req.len" | "req_len" => (Kind::ReqLen, T::Int, L6REQ),
+            "payload" | "req.payload" => {
+                c.check_fetch(2, 2)?;
+                let off = int_arg(c, 0, "integer")?.unwrap_or(0).max(0) as usize;
+                let len = int_arg(c, 1, "integer")?.unwrap_or(0).max(0) as usize;
+                (Kind::Payload { off, len }, T::Bin, L6REQ)
+            }
+            "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => (Kind::RdpCookieCnt, T::Int, L6REQ),
+            "unique-id" => (Kind::UniqueId, T::Str, INTERNAL),
+            "str" => {
+                c.check_fetch(1, 1)?;
+                (
+                    Kind::Const(Sample::string(c.args[0].as_bytes().to_vec())),
+                    T::Str,
+                    INTERNAL,
+                )
+            }
+            "int" => {
+                c.check_fetch(1, 1)?;
+                (
+                    Kind::Const(Sample::Int(int_arg(c, 0, "integer")?.unwrap_or(0))),
+                    T::Int,
+                    INTERNAL,
+                )
+            }
+            "ipv4" | "ipv6" => {
+                c.check_fetch(1, 1)?;
+                let a = c.arg(0).unwrap_or("");
+                let ip: Option<IpAddr> = if c.name == "ipv4" {
+                    a.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+                } else {
+                    a.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+                };
+                let ip = ip.ok_or_else(|| {
+                    ExprError::new(format!(
+                        "fetch method '{}' : failed to parse '{a}' as type {} at position 1",
+                        c.name, c.name
+                    ))
+                })?;
+                (Kind::Const(Sample::Ip(ip)), T::Ip, INTERNAL)
+            }
+            "bool" => {
+                c.check_fetch(1, 1)?;
+                let a = c.arg(0).unwrap_or("");
+                let v = match a {
+                    "true" => true,
+                    "false" => false,
+                    _ => parse_int_full(a).ok_or_else(|| ExprError::new(format!("fetch method 'bool' : failed to parse '{a}' as type boolean at position 1")))? != 0,
+                };
+                (Kind::Const(Sample::Bool(v)), T::Bool, INTERNAL)
+            }
+            other => return err(format!("unknown fetch method '{other}'")),
+        };
+        Ok(Fetch {
+            kind,
+            name: c.name.to_string(),
+            out,
+            uses,
+        })
+    }
+
+    /// The userlist of an `http_auth_group` fetch (its ACLs match groups).
+    pub(crate) fn http_auth_group(&self) -> Option<&Arc<Userlist>> {
+        match &self.kind {
+            Kind::HttpAuthGroup(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The single value used by sample expressions (headers: last occurrence,
+    /// cookies: first).
+    pub fn fetch<'t>(&self, txn: &'t dyn Txn) -> Option<Sample<'t>> {
+        match &self.kind {
+            Kind::Hdr {
+                dir,
+                name,
+                occ,
+                full,
+            } => {
+                let occ = occ.filter(|&o| o != 0).unwrap_or(-1);
+                nth_value(txn, *dir, name.as_deref(), *full, occ).map(Sample::str)
+            }
+            Kind::Cook { name } => {
+                let mut r = None;
+                cookies(txn, name.as_deref(), &mut |v| {
+                    r = Some(v);
+                    true
+                });
+                r.map(Sample::str)
+            }
+            Kind::UrlParam { name, delim } => {
+                let mut r = None;
+                url_params(txn, name.as_deref(), *delim, &mut |v| {
+                    r = Some(v);
+                    true
+                });
+                r.map(Sample::str)
+            }
+            _ => self.single(txn),
+        }
+    }
+
+    /// Call `f` on every value (ACL evaluation); stops at the first `true`.
+    pub fn for_each<'t>(&self, txn: &'t dyn Txn, f: &mut dyn FnMut(Sample<'t>) -> bool) -> bool {
+        match &self.kind {
+            Kind::Hdr {
+                dir,
+                name,
+                occ: Some(o),
+                full,
+            } if *o != 0 => match nth_value(txn, *dir, name.as_deref(), *full, *o) {
+                Some(v) => f(Sample::str(v)),
+                None => false,
+            },
+            Kind::Hdr {
+                dir, name, full, ..
+            } => hdr_values(txn, *dir, name.as_deref(), *full, &mut |v| {
+                f(Sample::str(v))
+            }),
+            Kind::Cook { name } => cookies(txn, name.as_deref(), &mut |v| f(Sample::str(v))),
+            Kind::UrlParam { name, delim } => {
+                url_params(txn, name.as_deref(), *delim, &mut |v| f(Sample::str(v)))
+            }
+            _ => match self.single(txn) {
+                Some(s) => f(s),
+                None => false,
+            },
+        }
+    }
+
+    fn single<'t>(&self, txn: &'t dyn Txn) -> Option<Sample<'t>> {
+        Some(match &self.kind {
+            Kind::Src => Sample::Ip(txn.src()?.ip()),
+            Kind::SrcPort => Sample::Int(txn.src()?.port().into()),
+            Kind::Dst => Sample::Ip(txn.dst()?.ip()),
+            Kind::DstPort => Sample::Int(txn.dst()?.port().into()),
+            Kind::Path => Sample::str(path_of(txn.uri()?)?),
+            Kind::PathQ => {
+                let u = txn.uri()?;
+                let p = path_of(u)?;
+                let start = p.as_ptr() as usize - u.as_ptr() as usize;
+                let end = u.iter().position(|&c| c == b'#').unwrap_or(u.len());
+                Sample::str(&u[start..end.max(start + p.len())])
+            }
+            Kind::Base => {
+                let p = path_of(txn.uri()?)?;
+                match nth_value(txn, Dir::Req, Some(b"host"), true, 1) {
+                    Some(h) => {
+                        let mut v = Vec::with_capacity(h.len() + p.len());
+                        v.extend_from_slice(h);
+                        v.extend_from_slice(p);
+                        Sample::Str(Cow::Owned(v))
+                    }
+                    None => Sample::str(p),
+                }
+            }
+            Kind::Url => Sample::str(txn.uri()?),
+            Kind::Query => {
+                let u = txn.uri()?;
+                let q = u.iter().position(|&c| c == b'?')?;
+                let end = u
+                    .iter()
+                    .position(|&c| c == b'#')
+                    .unwrap_or(u.len())
+                    .max(q + 1);
+                Sample::str(&u[q + 1..end])
+            }
+            Kind::Method => Sample::str(txn.method()?),
+            Kind::ReqVer => {
+                let v = txn.version()?;
+                Sample::str(v.strip_prefix(b"HTTP/").unwrap_or(v))
+            }
+            Kind::ProtoHttp => Sample::Bool(txn.method().is_some()),
+            Kind::HdrCnt { dir, name, full } => {
+                let mut n = 0;
+                hdr_values(txn, *dir, name.as_deref(), *full, &mut |_| {
+                    n += 1;
+                    false
+                });
+                Sample::Int(n)
+            }
+            Kind::CookCnt { name } => {
+                let mut n = 0;
+                cookies(txn, name.as_deref(), &mut |_| {
+                    n += 1;
+                    false
+                });
+                Sample::Int(n)
+            }
+            Kind::HttpAuth(ul) => Sample::Bool(match basic_auth(txn) {
+                Some((u, p)) => ul.check(&u, &p),
+                None => false,
+            }),
+            Kind::HttpAuthGroup(ul) => {
+                let (u, p) = basic_auth(txn)?;
+                if !ul.check(&u, &p) {
+                    return None;
+                }
+                Sample::Str(Cow::Owned(u))
+            }
+            Kind::HttpAuthUser => Sample::Str(Cow::Owned(basic_auth(txn)?.0)),
+            Kind::HttpAuthPass => Sample::Str(Cow::Owned(basic_auth(txn)?.1)),
+            Kind::HttpAuthType => {
+                let v = nth_value(txn, Dir::Req, Some(b"authorization"), true, 1)?;
+                let scheme = v.split(|&c| c == b' ').next().unwrap_or_default();
+                Sample::str(if scheme.eq_ignore_ascii_case(b"basic") {
+                    b"basic"
+                } else if scheme.eq_ignore_ascii_case(b"digest") {
+                    b"digest"
+                } else if scheme.eq_ignore_ascii_case(b"bearer") {
+                    b"bearer"
+                } else {
+                    b"none"
+                })
+            }
+            Kind::Status => Sample::Int(txn.status()?.into()),
+            Kind::Var {
+                scope,
+                name,
+                default,
+            } => match txn.var(*scope, name) {
+                Some(v) => v,
+                None => default.clone()?,
+            },
+            Kind::Nbsrv(b) => Sample::Int(txn.nbsrv(b.as_deref())?),
+            Kind::BeConn(b) => Sample::Int(txn.be_conn(b.as_deref())?),
+            Kind::FeConn => Sample::Int(txn.fe_conn()?),
+            Kind::SrvIsUp { be, srv } => Sample::Bool(txn.srv_is_up(be, srv)?),
+            Kind::Const(s) => s.clone(),
+            Kind::WaitEnd => Sample::Bool(true),
+            Kind::Rand(range) => {
+                let r = u64::from(txn.rand());
+                Sample::Int(match range {
+                    Some(n) => ((r * n) >> 32) as i64,
+                    None => r as i64,
+                })
+            }
+            Kind::Date(off) => {
+                let secs = txn
+                    .now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                Sample::Int(secs + off)
+            }
+            Kind::ReqBody => Sample::Bin(Cow::Borrowed(txn.req_body()?)),
+            Kind::ReqBodyLen => Sample::Int(txn.req_body()?.len() as i64),
+            Kind::ReqLen => Sample::Int(txn.req_payload().map_or(0, <[u8]>::len) as i64),
+            Kind::Payload { off, len } => {
+                let p = txn.req_payload()?;
+                let end = if *len == 0 {
+                    p.len()
+                } else {
+                    off.checked_add(*len)?
+                };
+                Sample::Bin(Cow::Borrowed(p.get(*off..end)?))
+            }
+            Kind::RdpCookieCnt => {
+                let p = txn.req_payload().unwrap_or_default();
+                Sample::Int(i64::from(
+                    crate::pattern::str::find(p, b"Cookie: mstshash=").is_some(),
+                ))
+            }
+            Kind::UniqueId => Sample::str(txn.unique_id()?),
+            Kind::Hdr { .. } | Kind::Cook { .. } | Kind::UrlParam { .. } => return self.fetch(txn),
+        })
+    }
+}
+
+/// The path part of a request target: from the first '/' (after the
+/// authority in absolute form) up to '?' or '#'.
+pub(crate) fn path_of(uri: &[u8]) -> Option<&[u8]> {
+    let rest = if uri.first() == Some(&b'/') {
+        uri
+    } else {
+        let s = crate::pattern::str::find(uri, b"://")?;
+        let after = &uri[s + 3..];
+        let slash = after.iter().position(|&c| c == b'/')?;
+        &after[slash..]
+    };
+    let end = rest
+        .iter()
+        .position(|&c| c == b'?' || c == b'#')
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+fn header(txn: &dyn Txn, dir: Dir, i: usize) -> Option<(&[u8], &[u8])> {
+    match dir {
+        Dir::Req => txn.req_header(i),
+        Dir::Res => txn.res_header(i),
+    }
+}
+
+fn header_count(txn: &dyn Txn, dir: Dir) -> usize {
+    match dir {
+        Dir::Req => txn.req_header_count(),
+        Dir::Res => txn.res_header_count(),
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Visit values of headers named `name` (all when `None`); unless `full`,
+/// lines are split on commas outside double quotes. Stops at `true`.
+fn hdr_values<'t>(
+    txn: &'t dyn Txn,
+    dir: Dir,
+    name: Option<&[u8]>,
+    full: bool,
+    f: &mut dyn FnMut(&'t [u8]) -> bool,
+) -> bool {
+    for i in 0..header_count(txn, dir) {
+        let Some((n, v)) = header(txn, dir, i) else {
+            continue;
+        };
+        if let Some(want) = name {
+            if !n.eq_ignore_ascii_case(want) {
+                continue;
+            }
+        }
+        if full {
+            if f(trim(v)) {
+                return true;
+            }
+            continue;
+        }
+        let mut start = 0;
+        let mut quoted = false;
+        let mut j = 0;
+        while j <= v.len() {
+            let c = v.get(j).copied();
+            match c {
+                Some(b'"') => quoted = !quoted,
+                Some(b'\\') if quoted => j += 1,
+                Some(b',') | None if !quoted || c.is_none() => {
+                    if f(trim(&v[start..j.min(v.len())])) {
+                        return true;
+                    }
+                    start = j + 1;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+    }
+    false
+}
+
+/// The `occ`-th value (1-based from the first; negative from the last).
+fn nth_value<'t>(
+    txn: &'t dyn Txn,
+    dir: Dir,
+    name: Option<&[u8]>,
+    full: bool,
+    occ: i64,
+) -> Option<&'t [u8]> {
+    let want = if occ > 0 {
+        occ
+    } else {
+        let mut total = 0i64;
+        hdr_values(txn, dir, name, full, &mut |_| {
+            total += 1;
+            false
+        });
+        total + occ + 1
+    };
+    if want <= 0 {
+        return None;
+    }
+    let mut n = 0;
+    let mut r = None;
+    hdr_values(txn, dir, name, full, &mut |v| {
+        n += 1;
+        if n == want {
+            r = Some(v);
+            true
+        } else {
+            false
+        }
+    });
+    r
+}
+
+/// Visit values of request cookies named `name` (any when `None`).
+fn cookies<'t>(txn: &'t dyn Txn, name: Option<&[u8]>, f: &mut dyn FnMut(&'t [u8]) -> bool) -> bool {
+    hdr_values(txn, Dir::Req, Some(b"cookie"), true, &mut |line| {
+        for part in line.split(|&c| c == b';') {
+            let part = trim(part);
+            let (n, v) = match part.iter().position(|&c| c == b'=') {
+                Some(p) => (trim(&part[..p]), trim(&part[p + 1..])),
+                None => continue,
+            };
+            if name.is_none_or(|w| w == n) && f(v) {
+                return true;
+            }
+        }
+        false
+    })
+}
+
+/// Visit values of query-string parameters named `name`.
+fn url_params<'t>(
+    txn: &'t dyn Txn,
+    name: Option<&[u8]>,
+    delim: u8,
+    f: &mut dyn FnMut(&'t [u8]) -> bool,
+) -> bool {
+    let Some(u) = txn.uri() else { return false };
+    let Some(q) = u.iter().position(|&c| c == b'?') else {
+        return false;
+    };
+    let end = u
+        .iter()
+        .position(|&c| c == b'#')
+        .unwrap_or(u.len())
+        .max(q + 1);
+    for part in u[q + 1..end].split(|&c| c == delim) {
+        let (n, v) = match part.iter().position(|&c| c == b'=') {
+            Some(p) => (&part[..p], &part[p + 1..]),
+            None => (part, &part[part.len()..]),
+        };
+        let hit = match name {
+            None => !part.is_empty(),
+            Some(w) => w == n,
+        };
+        if hit && f(v) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Decode `Authorization: Basic` credentials.
+fn basic_auth(txn: &dyn Txn) -> Option<(Vec<u8>, Vec<u8>)> {
+    let v = nth_value(txn, Dir::Req, Some(b"authorization"), true, 1)?;
+    let sp = v.iter().position(|&c| c == b' ')?;
+    if !v[..sp].eq_ignore_ascii_case(b"basic") {
+        return None;
+    }
+    let dec = codec::base64_decode(trim(&v[sp + 1..]))?;
+    let colon = dec.iter().position(|&c| c == b':')?;
+    Some((dec[..colon].to_vec(), dec[colon + 1..].to_vec()))
+}

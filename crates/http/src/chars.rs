@@ -1,0 +1,114 @@
+//! Byte classes of HAProxy's `http_char_classes` table (`src/http.c`), the ones the parser
+//! needs.
+
+/// `token` of RFC 9110: any visible ASCII except separators. HAProxy uses it for methods and
+/// header names.
+pub(crate) fn is_token(c: u8) -> bool {
+    matches!(c,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
+        | b'`' | b'|' | b'~' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z')
+}
+
+/// Bytes allowed in the version token of a start line. HAProxy 2.6.12 accepts any upper-case
+/// letter there (a response `HTTX/1.1` gets through; the request side later insists on
+/// `HTTP/`), digits, `.` and `/`; lower case is refused.
+pub(crate) fn is_ver_token(c: u8) -> bool {
+    matches!(c, b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'/')
+}
+
+/// SP or HT.
+pub(crate) fn is_spht(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// SP, HT, CR or LF (HAProxy's LWS class).
+pub(crate) fn is_lws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// CR or LF.
+pub(crate) fn is_crlf(c: u8) -> bool {
+    c == b'\r' || c == b'\n'
+}
+
+/// Trims LWS at both ends of `[start, end)` in `buf`.
+pub(crate) fn trim_lws(buf: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && buf.get(start).is_some_and(|&c| is_lws(c)) {
+        start += 1;
+    }
+    while end > start && buf.get(end - 1).is_some_and(|&c| is_lws(c)) {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// Splits a header value into comma-separated elements the way HAProxy's
+/// `http_find_hdr_value_end` does (commas inside a quoted string do not split), yielding each
+/// element trimmed of LWS together with the offset (relative to `v`) of the comma that ends it,
+/// or `v.len()`.
+pub(crate) fn for_each_element(v: &[u8], mut f: impl FnMut(&[u8], usize)) {
+    let mut i = 0;
+    while i < v.len() {
+        if v.get(i).is_some_and(|&c| is_lws(c)) {
+            i += 1;
+            continue;
+        }
+        let end = element_end(v, i);
+        let word = v.get(i..end).unwrap_or(&[]);
+        let mut wl = word.len();
+        while wl > 0 && word.get(wl - 1).is_some_and(|&c| is_lws(c)) {
+            wl -= 1;
+        }
+        f(word.get(..wl).unwrap_or(&[]), end);
+        // Step over the comma itself.
+        i = end + 1;
+    }
+}
+
+/// Offset of the comma ending the element that starts at `from`, or `v.len()`.
+pub(crate) fn element_end(v: &[u8], from: usize) -> usize {
+    let mut quoted = false;
+    let mut i = from;
+    while let Some(&c) = v.get(i) {
+        if quoted {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                quoted = false;
+            }
+        } else if c == b'"' {
+            quoted = true;
+        } else if c == b',' {
+            return i;
+        }
+        i += 1;
+    }
+    v.len()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_split_on_commas_outside_quotes() {
+        let mut got = Vec::new();
+        for_each_element(b" a , \"b,c\" ,, d ", |w, _| got.push(w.to_vec()));
+        assert_eq!(
+            got,
+            vec![
+                b"a".to_vec(),
+                b"\"b,c\"".to_vec(),
+                b"".to_vec(),
+                b"d".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn token_and_version_classes() {
+        assert!(is_token(b'G') && is_token(b'~') && !is_token(b'(') && !is_token(b' '));
+        assert!(is_ver_token(b'X') && !is_ver_token(b'x') && is_ver_token(b'/'));
+    }
+}

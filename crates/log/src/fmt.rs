@@ -1,0 +1,435 @@
+//! The access-log lines HAProxy 2.6 writes (manual 8.2.1-8.2.3), byte for byte, without the
+//! syslog header (the [`crate::Logger`] adds that per target).
+//!
+//! These run once per request on the proxy's threads, so they write straight into the
+//! caller's reused `Vec` (no allocation once it has grown to a line's size), format integers
+//! by hand, and take the calendar dates from a per-thread, per-second cache instead of calling
+//! libc for every line.
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sluice_config::Mode;
+
+use crate::sys;
+
+/// Timers in milliseconds as HAProxy logs them (manual 8.4); -1 means the step was never
+/// reached and is printed as `-1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timers {
+    /// `Th`: handshake (TLS / PROXY protocol).
+    pub th: i64,
+    /// `Ti`: idle time before the first byte of the request.
+    pub ti: i64,
+    /// `TR`: time to receive the full request head.
+    pub tr_req: i64,
+    /// `Tw`: time waiting in queues.
+    pub tw: i64,
+    /// `Tc`: time to connect to the server.
+    pub tc: i64,
+    /// `Tr`: server response time (head).
+    pub tr_resp: i64,
+    /// `Ta`: active time of the request (from its first byte to the end of the response).
+    pub ta: i64,
+    /// `Tt`: total session time (tcplog's last timer).
+    pub tt: i64,
+}
+
+/// Everything one access-log line needs.
+#[derive(Debug, Clone, Copy)]
+pub struct LogFields<'a> {
+    pub client: SocketAddr,
+    /// When the connection was accepted; `%t` prints it as local time with milliseconds.
+    pub accept_time: SystemTime,
+    pub frontend: &'a str,
+    /// The frontend's name when no backend was chosen (as HAProxy does).
+    pub backend: &'a str,
+    /// `<NOSRV>` when no server was chosen.
+    pub server: &'a str,
+    pub timers: Timers,
+    /// HTTP status, -1 when none.
+    pub status: i32,
+    /// Bytes sent to the client (`%B`).
+    pub bytes_read: u64,
+    /// Session state at disconnection (manual 8.5): httplog and clf print all four
+    /// characters (`%tsc`), tcplog only the first two (`%ts`).
+    pub termination: [u8; 4],
+    pub actconn: u32,
+    pub feconn: u32,
+    pub beconn: u32,
+    pub srv_conn: u32,
+    pub retries: u32,
+    /// Printed as a `+` before the retry count (`%rc`) when the request was redispatched.
+    pub redispatched: bool,
+    pub srv_queue: u32,
+    pub backend_queue: u32,
+    /// The request line as captured (`METHOD URI VERSION`); empty means none was parsed
+    /// and `<BADREQ>` is printed, like HAProxy.
+    pub request_line: &'a [u8],
+}
+
+/// HAProxy captures at most `tune.http.logurilen - 1` bytes of the request line (default
+/// 1024), before escaping.
+const MAX_REQUEST_LINE: usize = 1023;
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// `option httplog`:
+/// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc
+/// %sq/%bq %hr %hs %{+Q}r`. No cookie or header captures exist here, so `%CC %CS` are `- -`
+/// and the empty `%hr %hs` collapse into the single separator HAProxy keeps.
+pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
+    reserve(out, f);
+    write_addr(out, f.client);
+    out.extend_from_slice(b" [");
+    write_local_date_ms(out, request_time(f));
+    out.extend_from_slice(b"] ");
+    out.extend_from_slice(f.frontend.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(f.backend.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(f.server.as_bytes());
+    out.push(b' ');
+    let t = &f.timers;
+    for (i, v) in [t.tr_req, t.tw, t.tc, t.tr_resp, t.ta]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(b'/');
+        }
+        write_i64(out, v);
+    }
+    out.push(b' ');
+    write_i64(out, i64::from(f.status));
+    out.push(b' ');
+    write_u64(out, f.bytes_read);
+    out.extend_from_slice(b" - - ");
+    out.extend_from_slice(&f.termination);
+    out.push(b' ');
+    write_conns(out, f, b'/');
+    out.push(b' ');
+    write_u64(out, u64::from(f.srv_queue));
+    out.push(b'/');
+    write_u64(out, u64::from(f.backend_queue));
+    out.extend_from_slice(b" \"");
+    write_request(out, f.request_line);
+    out.push(b'"');
+}
+
+/// `option httplog clf`:
+/// `%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc
+/// %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl`. The global `+Q` quotes every text field
+/// but the client address; empty cookies print as `""`, and the empty header lists leave
+/// the line ending in one space, exactly as HAProxy 2.6 sends it.
+pub fn format_httplog_clf(f: &LogFields, out: &mut Vec<u8>) {
+    reserve(out, f);
+    write_ip(out, f.client.ip());
+    out.extend_from_slice(b" - - [");
+    write_date(out, request_time(f), false);
+    out.extend_from_slice(b" +0000] \"");
+    write_request(out, f.request_line);
+    out.extend_from_slice(b"\" ");
+    write_i64(out, i64::from(f.status));
+    out.push(b' ');
+    write_u64(out, f.bytes_read);
+    out.extend_from_slice(b" \"\" \"\" ");
+    write_u64(out, u64::from(f.client.port()));
+    out.push(b' ');
+    let (_, ms) = split_time(f.accept_time);
+    write_3digits(out, ms);
+    for name in [f.frontend, f.backend, f.server] {
+        out.extend_from_slice(b" \"");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'"');
+    }
+    let t = &f.timers;
+    for v in [t.tr_req, t.tw, t.tc, t.tr_resp, t.ta] {
+        out.push(b' ');
+        write_i64(out, v);
+    }
+    out.push(b' ');
+    out.extend_from_slice(&f.termination);
+    out.push(b' ');
+    write_conns(out, f, b' ');
+    out.push(b' ');
+    write_u64(out, u64::from(f.srv_queue));
+    out.push(b' ');
+    write_u64(out, u64::from(f.backend_queue));
+    out.extend_from_slice(b" \"\" \"\" ");
+}
+
+/// `option tcplog`:
+/// `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+pub fn format_tcplog(f: &LogFields, out: &mut Vec<u8>) {
+    reserve(out, f);
+    write_addr(out, f.client);
+    out.extend_from_slice(b" [");
+    write_local_date_ms(out, f.accept_time);
+    out.extend_from_slice(b"] ");
+    out.extend_from_slice(f.frontend.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(f.backend.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(f.server.as_bytes());
+    out.push(b' ');
+    write_i64(out, f.timers.tw);
+    out.push(b'/');
+    write_i64(out, f.timers.tc);
+    out.push(b'/');
+    write_i64(out, f.timers.tt);
+    out.push(b' ');
+    write_u64(out, f.bytes_read);
+    out.push(b' ');
+    out.extend_from_slice(&f.termination[..2]);
+    out.push(b' ');
+    write_conns(out, f, b'/');
+    out.push(b' ');
+    write_u64(out, u64::from(f.srv_queue));
+    out.push(b'/');
+    write_u64(out, u64::from(f.backend_queue));
+}
+
+/// With neither `option httplog` nor `option tcplog`, HAProxy 2.6 writes no line when a
+/// session ends: its only line is `Connect from ...`, sent when the connection is
+/// *accepted* (see [`format_connect`]), and it names the local address, which
+/// [`LogFields`] does not carry. So this writes nothing, and [`crate::Logger::log`] ignores
+/// an empty message: a proxy that calls it at session end logs exactly what HAProxy does
+/// at that moment (nothing).
+pub fn format_default(_f: &LogFields, _out: &mut Vec<u8>) {}
+
+/// HAProxy's line for a frontend without `option httplog`/`tcplog`, logged at `info` when
+/// the connection is accepted: `Connect from 127.0.0.1:50978 to 127.0.0.1:18004
+/// (fe_def/HTTP)`. `local` is the address the client connected to.
+pub fn format_connect(
+    client: SocketAddr,
+    local: SocketAddr,
+    frontend: &str,
+    mode: Mode,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(b"Connect from ");
+    write_addr(out, client);
+    out.extend_from_slice(b" to ");
+    write_addr(out, local);
+    out.extend_from_slice(b" (");
+    out.extend_from_slice(frontend.as_bytes());
+    out.extend_from_slice(match mode {
+        Mode::Http => b"/HTTP)",
+        Mode::Tcp => b"/TCP)",
+    });
+}
+
+/// Grows `out` once up front (a no-op on a warm buffer) instead of piecemeal per field.
+fn reserve(out: &mut Vec<u8>, f: &LogFields) {
+    let names = f.frontend.len() + f.backend.len() + f.server.len();
+    // Fixed fields fit in 200 bytes; an escaped request byte takes at most 3.
+    out.reserve(200 + names + 3 * f.request_line.len().min(MAX_REQUEST_LINE));
+}
+
+/// `%tr`/`%trg` is the date the request started: the accept date plus handshake and idle
+/// time, except that HAProxy adds nothing when the idle time is unknown (-1).
+fn request_time(f: &LogFields) -> SystemTime {
+    let t = &f.timers;
+    if t.ti >= 0 {
+        let add = t.ti.saturating_add(t.th.max(0));
+        f.accept_time + std::time::Duration::from_millis(add as u64)
+    } else {
+        f.accept_time
+    }
+}
+
+/// `%ac/%fc/%bc/%sc/%rc` with `sep` between them (`/`, or a space in clf).
+fn write_conns(out: &mut Vec<u8>, f: &LogFields, sep: u8) {
+    write_u64(out, u64::from(f.actconn));
+    out.push(sep);
+    write_u64(out, u64::from(f.feconn));
+    out.push(sep);
+    write_u64(out, u64::from(f.beconn));
+    out.push(sep);
+    write_u64(out, u64::from(f.srv_conn));
+    out.push(sep);
+    if f.redispatched {
+        out.push(b'+');
+    }
+    write_u64(out, u64::from(f.retries));
+}
+
+/// Which bytes HAProxy's `url_encode_map` escapes in `%r`: control characters, DEL and
+/// everything above, `"` and `#` (the escape character itself). `{|}` and `\` stay.
+const fn url_escape_map() -> [bool; 256] {
+    let mut m = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        m[i] = i < 32 || i >= 127 || i == b'"' as usize || i == b'#' as usize;
+        i += 1;
+    }
+    m
+}
+static URL_ESCAPE: [bool; 256] = url_escape_map();
+
+/// The request line, truncated like HAProxy's capture, with each escaped byte written as
+/// `#` and two upper-case hex digits (`"` -> `#22`).
+fn write_request(out: &mut Vec<u8>, line: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    if line.is_empty() {
+        out.extend_from_slice(b"<BADREQ>");
+        return;
+    }
+    let line = &line[..line.len().min(MAX_REQUEST_LINE)];
+    let mut rest = line;
+    while let Some(pos) = rest.iter().position(|&b| URL_ESCAPE[b as usize]) {
+        out.extend_from_slice(&rest[..pos]);
+        let b = rest[pos];
+        out.extend_from_slice(&[b'#', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        rest = &rest[pos + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// `%ci:%cp`: IPv6 addresses without brackets, as HAProxy prints them (`::1:54654`).
+fn write_addr(out: &mut Vec<u8>, a: SocketAddr) {
+    write_ip(out, a.ip());
+    out.push(b':');
+    write_u64(out, u64::from(a.port()));
+}
+
+fn write_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                write_u64(out, u64::from(o));
+            }
+        }
+        // std's rendering follows RFC 5952 like glibc's inet_ntop (longest zero run of two
+        // or more groups compressed, `::ffff:a.b.c.d` for mapped v4). Writing into a Vec
+        // cannot fail.
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Decimal without allocation.
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, v.unsigned_abs());
+}
+
+pub(crate) fn write_2digits(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+}
+
+pub(crate) fn write_3digits(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&[
+        b'0' + (v / 100 % 10) as u8,
+        b'0' + (v / 10 % 10) as u8,
+        b'0' + (v % 10) as u8,
+    ]);
+}
+
+/// Seconds since the epoch and the millisecond within it (times before 1970 clamp to it).
+pub(crate) fn split_time(t: SystemTime) -> (i64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_millis()),
+        Err(_) => (0, 0),
+    }
+}
+
+pub(crate) fn month_name(mon: u8) -> &'static [u8; 3] {
+    MONTHS[usize::from(mon.min(11))]
+}
+
+/// `dd/Mmm/yyyy:hh:mm:ss`, the shape shared by `%t`, `%tr` and `%trg`.
+const DATE_LEN: usize = 20;
+
+#[derive(Clone, Copy)]
+struct DateCache {
+    secs: i64,
+    text: [u8; DATE_LEN],
+}
+
+const EMPTY_DATE: DateCache = DateCache {
+    // No real time maps to i64::MIN, so the first lookup always fills the cache.
+    secs: i64::MIN,
+    text: [0; DATE_LEN],
+};
+
+thread_local! {
+    // One cache per thread and time zone: lines are logged in time order, so nearly every
+    // line hits the second already formatted and never calls into libc.
+    static LOCAL_DATE: Cell<DateCache> = const { Cell::new(EMPTY_DATE) };
+    static GMT_DATE: Cell<DateCache> = const { Cell::new(EMPTY_DATE) };
+}
+
+fn render_date(tm: &sys::Tm) -> [u8; DATE_LEN] {
+    let d = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+    // Four digits as HAProxy's "%04d" for any year this program will see.
+    let year = tm.year.clamp(0, 9999) as u32;
+    let [y0, y1] = d(year / 100);
+    let [y2, y3] = d(year % 100);
+    let [d0, d1] = d(u32::from(tm.mday));
+    let [h0, h1] = d(u32::from(tm.hour));
+    let [m0, m1] = d(u32::from(tm.min));
+    let [s0, s1] = d(u32::from(tm.sec));
+    let mon = month_name(tm.mon);
+    [
+        d0, d1, b'/', mon[0], mon[1], mon[2], b'/', y0, y1, y2, y3, b':', h0, h1, b':', m0, m1,
+        b':', s0, s1,
+    ]
+}
+
+/// Writes the date of `t` as `dd/Mmm/yyyy:hh:mm:ss`, local time or UTC.
+fn write_date(out: &mut Vec<u8>, t: SystemTime, local: bool) {
+    let (secs, _) = split_time(t);
+    let key = if local { &LOCAL_DATE } else { &GMT_DATE };
+    let cached = key.with(|c| {
+        let d = c.get();
+        if d.secs == secs {
+            d
+        } else {
+            let tm = if local {
+                sys::local(secs)
+            } else {
+                sys::utc(secs)
+            };
+            let d = DateCache {
+                secs,
+                text: render_date(&tm),
+            };
+            c.set(d);
+            d
+        }
+    });
+    out.extend_from_slice(&cached.text);
+}
+
+/// `%t`/`%tr`: local `dd/Mmm/yyyy:hh:mm:ss.mmm`.
+fn write_local_date_ms(out: &mut Vec<u8>, t: SystemTime) {
+    write_date(out, t, true);
+    out.push(b'.');
+    write_3digits(out, split_time(t).1);
+}

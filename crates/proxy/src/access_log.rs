@@ -1,0 +1,173 @@
+//! Access logs (manual 8.2): builds the fields of one request or connection and hands the
+//! formatted line to the frontend's logger, which writes it off the data path.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use sluice_config::AccessLog;
+use sluice_log::{LogFields, Timers};
+
+use crate::buffer::{give_vec, take_vec};
+use crate::runtime::Runtime;
+use crate::stream_http::LogCtx;
+use crate::termination::Term;
+
+/// How a request ended.
+pub struct Outcome {
+    pub term: Term,
+    /// -1 when no response was sent.
+    pub status: i32,
+}
+
+fn ms(d: Option<Duration>) -> i64 {
+    d.map(|d| d.as_millis() as i64).unwrap_or(-1)
+}
+
+/// Log level of an access line: `info`, or `err` for errors with `option log-separate-errors`.
+fn level(separate_errors: bool, o: &Outcome) -> u8 {
+    if separate_errors && (o.status >= 500 || o.status < 0 || o.term.who != b'-') {
+        3
+    } else {
+        6
+    }
+}
+
+pub fn log_http(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome) {
+    log_http_with(rt, ctx, o, 0);
+}
+
+/// Logs one HTTP request; `extra_out` counts bytes sent beyond `ctx.bytes_out` (an error page).
+pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64) {
+    let fe = ctx.fe;
+    if !fe.logger.is_enabled() {
+        return;
+    }
+    let be = ctx.backend.map(|b| &rt.backends[b]);
+    let server = match (be, ctx.server) {
+        (Some(b), Some(s)) => b.servers[s].name.as_str(),
+        _ => "<NOSRV>",
+    };
+    let now = Instant::now();
+    let ta = now.saturating_duration_since(ctx.t_start);
+    let request_line: &[u8] = if ctx.request_line.is_empty() {
+        b"<BADREQ>"
+    } else {
+        &ctx.request_line
+    };
+    let fields = LogFields {
+        client: ctx.peer,
+        accept_time: ctx.accept_time,
+        frontend: &fe.name,
+        backend: be.map(|b| b.name.as_str()).unwrap_or(&fe.name),
+        server,
+        timers: Timers {
+            th: 0,
+            ti: ctx.idle.as_millis() as i64,
+            tr_req: ms(ctx.t_request),
+            tw: ms(ctx.t_queue),
+            tc: ms(ctx.t_connect),
+            tr_resp: ms(ctx.t_response),
+            ta: ta.as_millis() as i64,
+            tt: ta.as_millis() as i64,
+        },
+        status: o.status,
+        bytes_read: ctx.bytes_out + extra_out,
+        termination: o.term.bytes(),
+        actconn: rt.actconn.load(Ordering::Relaxed),
+        feconn: fe.counters.current(),
+        beconn: ctx.beconn,
+        srv_conn: ctx.srv_conn,
+        retries: ctx.retries,
+        redispatched: ctx.redispatched,
+        srv_queue: ctx.srv_queue,
+        backend_queue: ctx.backend_queue,
+        request_line,
+    };
+    let mut line = take_vec();
+    match fe.access_log {
+        AccessLog::Http => sluice_log::format_httplog(&fields, &mut line),
+        AccessLog::HttpClf => sluice_log::format_httplog_clf(&fields, &mut line),
+        AccessLog::Tcp => sluice_log::format_tcplog(&fields, &mut line),
+        AccessLog::Default => sluice_log::format_default(&fields, &mut line),
+    }
+    fe.logger.log(level(fe.log_separate_errors, o), &line);
+    give_vec(line);
+}
+
+/// Facts of one `mode tcp` session for its log line.
+pub struct TcpLog<'a> {
+    pub peer: std::net::SocketAddr,
+    pub accept_time: SystemTime,
+    pub accepted: Instant,
+    pub backend: Option<usize>,
+    pub server: Option<usize>,
+    pub t_queue: Option<Duration>,
+    pub t_connect: Option<Duration>,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub term: Term,
+    pub retries: u32,
+    pub redispatched: bool,
+    pub beconn: u32,
+    pub srv_conn: u32,
+    pub fe: &'a crate::runtime::FrontendRt,
+}
+
+pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
+    let fe = t.fe;
+    if !fe.logger.is_enabled() {
+        return;
+    }
+    if fe.dontlognull && t.bytes_in == 0 && t.bytes_out == 0 {
+        return;
+    }
+    let be = t.backend.map(|b| &rt.backends[b]);
+    let server = match (be, t.server) {
+        (Some(b), Some(s)) => b.servers[s].name.as_str(),
+        _ => "<NOSRV>",
+    };
+    let tt = t.accepted.elapsed().as_millis() as i64;
+    let fields = LogFields {
+        client: t.peer,
+        accept_time: t.accept_time,
+        frontend: &fe.name,
+        backend: be.map(|b| b.name.as_str()).unwrap_or(&fe.name),
+        server,
+        timers: Timers {
+            th: 0,
+            ti: 0,
+            tr_req: -1,
+            tw: ms(t.t_queue),
+            tc: ms(t.t_connect),
+            tr_resp: -1,
+            ta: tt,
+            tt,
+        },
+        status: -1,
+        bytes_read: t.bytes_out,
+        termination: t.term.bytes(),
+        actconn: rt.actconn.load(Ordering::Relaxed),
+        feconn: fe.counters.current(),
+        beconn: t.beconn,
+        srv_conn: t.srv_conn,
+        retries: t.retries,
+        redispatched: t.redispatched,
+        srv_queue: 0,
+        backend_queue: 0,
+        request_line: b"",
+    };
+    let mut line = take_vec();
+    match fe.access_log {
+        AccessLog::Http | AccessLog::HttpClf | AccessLog::Tcp => {
+            sluice_log::format_tcplog(&fields, &mut line)
+        }
+        AccessLog::Default => sluice_log::format_default(&fields, &mut line),
+    }
+    let lvl = if fe.log_separate_errors && t.term.who != b'-' {
+        3
+    } else {
+        6
+    };
+    fe.logger.log(lvl, &line);
+    give_vec(line);
+}

@@ -1,0 +1,182 @@
+//! Bidirectional byte relay between a client and a server connection, used by `mode tcp`
+//! and by HTTP tunnels (WebSocket, CONNECT). Implements the timeouts of manual 4.2:
+//! `timeout client|server` per side, `client-fin|server-fin` once a side half-closed, and
+//! `timeout tunnel` superseding both for the whole tunnel.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+use crate::buffer::Buf;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelayTimeouts {
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub tunnel: Option<Duration>,
+}
+
+/// How a relay ended, in the terms of HAProxy's termination state's first letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayEnd {
+    /// Both sides closed cleanly (`--`).
+    Normal,
+    /// The client reset or failed (`CD`).
+    ClientError,
+    /// The server reset or failed (`SD`).
+    ServerError,
+    /// Client-side inactivity timeout (`cD`).
+    ClientTimeout,
+    /// Server-side inactivity timeout (`sD`).
+    ServerTimeout,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RelayResult {
+    pub client_to_server: u64,
+    pub server_to_client: u64,
+    pub end: RelayEnd,
+}
+
+fn later(t: Instant, d: Option<Duration>) -> Option<Instant> {
+    d.map(|d| t + d)
+}
+
+/// Relays until both directions are closed, an error, or a timeout. `cbuf` may already hold
+/// client bytes destined to the server (and `sbuf` server bytes for the client).
+pub async fn relay(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    cbuf: &mut Buf,
+    sbuf: &mut Buf,
+    t: RelayTimeouts,
+) -> RelayResult {
+    let mut res = RelayResult {
+        client_to_server: 0,
+        server_to_client: 0,
+        end: RelayEnd::Normal,
+    };
+    let mut client_eof = false;
+    let mut server_eof = false;
+    let mut server_shut = false;
+    let mut client_shut = false;
+    let mut client_seen = Instant::now();
+    let mut server_seen = client_seen;
+    loop {
+        // Half-close propagation once everything read from a side was delivered.
+        if client_eof && cbuf.is_empty() && !server_shut {
+            let _ = server.shutdown().await;
+            server_shut = true;
+        }
+        if server_eof && sbuf.is_empty() && !client_shut {
+            let _ = client.shutdown().await;
+            client_shut = true;
+        }
+        if client_shut && server_shut {
+            return res;
+        }
+        let c_read = !client_eof && !cbuf.is_full();
+        let c_write = !sbuf.is_empty();
+        let s_read = !server_eof && !sbuf.is_full();
+        let s_write = !cbuf.is_empty();
+        let c_interest = interest(c_read, c_write);
+        let s_interest = interest(s_read, s_write);
+
+        let deadline = match t.tunnel {
+            Some(tun) => Some((client_seen.max(server_seen) + tun, RelayEnd::ClientTimeout)),
+            None => {
+                let c = later(
+                    client_seen,
+                    if client_eof {
+                        t.client_fin.or(t.client)
+                    } else {
+                        t.client
+                    },
+                );
+                let s = later(
+                    server_seen,
+                    if server_eof {
+                        t.server_fin.or(t.server)
+                    } else {
+                        t.server
+                    },
+                );
+                match (c, s) {
+                    (Some(c), Some(s)) if s < c => Some((s, RelayEnd::ServerTimeout)),
+                    (Some(c), _) => Some((c, RelayEnd::ClientTimeout)),
+                    (None, Some(s)) => Some((s, RelayEnd::ServerTimeout)),
+                    (None, None) => None,
+                }
+            }
+        };
+        let sleep = async {
+            match deadline {
+                Some((at, _)) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+
+        tokio::select! {
+            r = client.ready(c_interest.unwrap_or(Interest::READABLE)), if c_interest.is_some() => {
+                let Ok(ready) = r else { res.end = RelayEnd::ClientError; return res; };
+                if c_write && ready.is_writable() {
+                    match client.try_write(sbuf.data()) {
+                        Ok(n) => { sbuf.consume(n); res.server_to_client += n as u64; client_seen = Instant::now(); }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => { res.end = RelayEnd::ClientError; return res; }
+                    }
+                }
+                if c_read && (ready.is_readable() || ready.is_read_closed()) {
+                    match client.try_read(cbuf.spare()) {
+                        Ok(0) => { client_eof = true; client_seen = Instant::now(); }
+                        Ok(n) => { cbuf.filled(n); client_seen = Instant::now(); }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => { res.end = RelayEnd::ClientError; return res; }
+                    }
+                }
+            }
+            r = server.ready(s_interest.unwrap_or(Interest::READABLE)), if s_interest.is_some() => {
+                let Ok(ready) = r else { res.end = RelayEnd::ServerError; return res; };
+                if s_write && ready.is_writable() {
+                    match server.try_write(cbuf.data()) {
+                        Ok(n) => { cbuf.consume(n); res.client_to_server += n as u64; server_seen = Instant::now(); }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => { res.end = RelayEnd::ServerError; return res; }
+                    }
+                }
+                if s_read && (ready.is_readable() || ready.is_read_closed()) {
+                    match server.try_read(sbuf.spare()) {
+                        Ok(0) => { server_eof = true; server_seen = Instant::now(); }
+                        Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => { res.end = RelayEnd::ServerError; return res; }
+                    }
+                }
+            }
+            _ = sleep => {
+                if let Some((_, end)) = deadline {
+                    res.end = end;
+                }
+                return res;
+            }
+        }
+        // Nothing left to do on either side (both read-closed with data drained) is handled
+        // at the top of the loop; a side with no interest simply is not polled.
+        if c_interest.is_none() && s_interest.is_none() {
+            return res;
+        }
+    }
+}
+
+fn interest(read: bool, write: bool) -> Option<Interest> {
+    match (read, write) {
+        (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+        (true, false) => Some(Interest::READABLE),
+        (false, true) => Some(Interest::WRITABLE),
+        (false, false) => None,
+    }
+}

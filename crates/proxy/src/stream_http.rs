@@ -1,0 +1,742 @@
+//! One client connection in `mode http` (manual 4 "Proxies", 4.2 `option http-keep-alive`,
+//! `http-server-close`, `httpclose`, `forwardfor`, the HTTP timeouts): read a request head,
+//! pick a server, forward the head with HAProxy's connection-header handling, stream the body
+//! both ways, log, and loop for the next request on a kept-alive connection.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use sluice_config::{HttpConnMode, Mode};
+use sluice_http::{
+    parse_request, parse_response, BodyKind, BodyTracker, ConnHeader, Limits, RequestHead, ResponseHead, Version,
+};
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+use crate::access_log::{self, Outcome};
+use crate::buffer::{give_vec, take_vec, Buf};
+use crate::queue;
+use crate::relay::{relay, RelayEnd, RelayTimeouts};
+use crate::runtime::{BackendRt, FrontendRt, Runtime};
+use crate::server_conn::{self, ConnectError};
+use crate::termination::{Term, TermPhase};
+
+/// What a step of the exchange ended with when it cannot go on.
+struct Abort {
+    term: Term,
+    /// The status to answer the client with, when nothing was sent to it yet.
+    status: Option<u16>,
+    /// The server failed before answering a body-less request whose head is still in the
+    /// client buffer: on a reused connection, the request may go again on a fresh one.
+    retryable: bool,
+}
+
+impl Abort {
+    fn new(who: u8, phase: TermPhase, status: Option<u16>) -> Abort {
+        Abort {
+            term: Term::new(who, phase),
+            status,
+            retryable: false,
+        }
+    }
+
+    fn retryable(mut self, yes: bool) -> Abort {
+        self.retryable = yes;
+        self
+    }
+}
+
+fn deadline(from: Instant, d: Option<Duration>) -> Option<Instant> {
+    d.map(|d| from + d)
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves HTTP/1.x requests on one client connection until it closes.
+pub async fn serve(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    mut client: TcpStream,
+    peer: SocketAddr,
+    accept_time: SystemTime,
+) {
+    let accepted = Instant::now();
+    let limits = Limits {
+        max_head: rt.max_head,
+        max_headers: rt.max_headers,
+    };
+    let mut cbuf = Buf::new(rt.bufsize);
+    let mut sbuf = Buf::new(rt.bufsize);
+    let mut req = RequestHead::new();
+    let mut resp = ResponseHead::new();
+    let mut first = true;
+    let mut idle_since = accepted;
+    loop {
+        // ---- wait for the first byte of a request, holding no buffer while idle
+        if cbuf.is_empty() {
+            cbuf.release_if_empty();
+            let idle_timeout = if first {
+                fe.timeouts.http_request.or(fe.timeouts.client)
+            } else {
+                fe.timeouts
+                    .http_keep_alive
+                    .or(fe.timeouts.http_request)
+                    .or(fe.timeouts.client)
+            };
+            let ready = tokio::select! {
+                r = client.ready(Interest::READABLE) => r.is_ok(),
+                _ = sleep_until(deadline(idle_since, idle_timeout)) => {
+                    if first {
+                        // HAProxy answers 408 on a connection that stayed silent past
+                        // `timeout http-request`, and logs it unless dontlognull.
+                        let ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
+                        finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), true).await;
+                    }
+                    return;
+                }
+            };
+            if !ready {
+                return;
+            }
+        }
+        let req_start = Instant::now();
+        let req_accept_time = if first {
+            accept_time
+        } else {
+            SystemTime::now()
+        };
+        let idle_ms = req_start.saturating_duration_since(idle_since);
+        // ---- read the request head
+        let head_deadline = deadline(
+            if first { accepted } else { req_start },
+            fe.timeouts.http_request.or(fe.timeouts.client),
+        );
+        let mut ctx = LogCtx::new(fe, peer, req_accept_time, if first { accepted } else { req_start }, req_start);
+        ctx.idle = idle_ms;
+        loop {
+            match parse_request(cbuf.data(), &limits, &mut req) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => {
+                    ctx.t_request = Some(req_start.elapsed());
+                    finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'P', TermPhase::Request), Some(e.status()), false).await;
+                    return;
+                }
+            }
+            if cbuf.is_full() {
+                ctx.t_request = Some(req_start.elapsed());
+                finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'P', TermPhase::Request), Some(400), false).await;
+                return;
+            }
+            let r = tokio::select! {
+                r = read_some(&client, &mut cbuf) => r,
+                _ = sleep_until(head_deadline) => {
+                    finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !first).await;
+                    return;
+                }
+            };
+            match r {
+                Ok(0) | Err(_) => {
+                    // Closed before a full head: an aborted request (`CR`); an empty
+                    // keep-alive connection closing is no request at all.
+                    if !(cbuf.is_empty() && !first) {
+                        finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'C', TermPhase::Request), None, true).await;
+                    }
+                    return;
+                }
+                Ok(_) => {}
+            }
+        }
+        first = false;
+        ctx.t_request = Some(req_start.elapsed());
+        ctx.bytes_in = req.head_len as u64;
+        keep_request_line(&mut ctx, cbuf.data(), req.head_len);
+        let keep = match exchange(rt, fe, &mut client, peer, &mut cbuf, &mut sbuf, &mut req, &mut resp, &mut ctx).await {
+            Ok(keep) => keep,
+            Err(a) => {
+                let be = ctx.backend.map(|b| &rt.backends[b]);
+                finish_error(rt, fe, be, &mut client, &ctx, a.term, a.status, false).await;
+                return;
+            }
+        };
+        if !keep {
+            let _ = client.shutdown().await;
+            return;
+        }
+        idle_since = Instant::now();
+    }
+}
+
+/// Keeps the request line for the log before the buffer moves on (only when logging).
+fn keep_request_line(ctx: &mut LogCtx<'_>, data: &[u8], head_len: usize) {
+    if !ctx.fe.logger.is_enabled() {
+        return;
+    }
+    let head = data.get(..head_len).unwrap_or(data);
+    let end = head
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(head.len());
+    ctx.request_line.extend_from_slice(&head[..end]);
+}
+
+/// Reads what the socket has into the buffer's free tail.
+async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
+    loop {
+        s.readable().await?;
+        match s.try_read(buf.spare()) {
+            Ok(n) => {
+                buf.filled(n);
+                return Ok(n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn write_all_timeout(s: &mut TcpStream, data: &[u8], t: Option<Duration>) -> Result<(), bool> {
+    let fut = s.write_all(data);
+    match t {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(false),
+            Err(_) => Err(true),
+        },
+        None => fut.await.map_err(|_| false),
+    }
+}
+
+/// Per-request facts the access log needs.
+pub struct LogCtx<'a> {
+    pub fe: &'a FrontendRt,
+    pub peer: SocketAddr,
+    pub accept_time: SystemTime,
+    /// Start of `Ta` (first byte of the request, or the accept for the first request).
+    pub t_start: Instant,
+    pub req_start: Instant,
+    pub idle: Duration,
+    pub t_request: Option<Duration>,
+    pub t_queue: Option<Duration>,
+    pub t_connect: Option<Duration>,
+    pub t_response: Option<Duration>,
+    pub backend: Option<usize>,
+    pub server: Option<usize>,
+    pub status: Option<u16>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub retries: u32,
+    pub redispatched: bool,
+    pub srv_queue: u32,
+    pub backend_queue: u32,
+    pub beconn: u32,
+    pub srv_conn: u32,
+    /// The request line, kept only when the frontend logs.
+    pub request_line: Vec<u8>,
+}
+
+impl Drop for LogCtx<'_> {
+    fn drop(&mut self) {
+        give_vec(std::mem::take(&mut self.request_line));
+    }
+}
+
+impl<'a> LogCtx<'a> {
+    fn new(fe: &'a FrontendRt, peer: SocketAddr, accept_time: SystemTime, t_start: Instant, req_start: Instant) -> Self {
+        LogCtx {
+            fe,
+            peer,
+            accept_time,
+            t_start,
+            req_start,
+            idle: Duration::ZERO,
+            t_request: None,
+            t_queue: None,
+            t_connect: None,
+            t_response: None,
+            backend: None,
+            server: None,
+            status: None,
+            bytes_in: 0,
+            bytes_out: 0,
+            retries: 0,
+            redispatched: false,
+            srv_queue: 0,
+            backend_queue: 0,
+            beconn: 0,
+            srv_conn: 0,
+            request_line: take_vec(),
+        }
+    }
+}
+
+/// Sends an error response (when a status is given and the client can still take one),
+/// logs, and closes.
+#[allow(clippy::too_many_arguments)]
+async fn finish_error(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    be: Option<&BackendRt>,
+    client: &mut TcpStream,
+    ctx: &LogCtx<'_>,
+    term: Term,
+    status: Option<u16>,
+    null_connection: bool,
+) {
+    let mut sent = 0u64;
+    if let Some(code) = status {
+        let page = error_response(fe, be, code);
+        if write_all_timeout(client, page, fe.timeouts.client).await.is_ok() {
+            sent = page.len() as u64;
+        }
+    }
+    let _ = client.shutdown().await;
+    if null_connection && fe.dontlognull {
+        return;
+    }
+    if term.phase == TermPhase::Request {
+        // HAProxy 2.6 logs a request that never completed with no timers, 0 bytes (its
+        // error page is not counted) and 400 when nothing was answered at all.
+        let mut quiet = LogCtx::new(ctx.fe, ctx.peer, ctx.accept_time, ctx.t_start, ctx.req_start);
+        quiet.backend = ctx.backend;
+        let outcome = Outcome {
+            term,
+            status: i32::from(status.unwrap_or(400)),
+        };
+        access_log::log_http(rt, &quiet, &outcome);
+        return;
+    }
+    let outcome = Outcome {
+        term,
+        status: status.map(i32::from).unwrap_or(-1),
+    };
+    access_log::log_http_with(rt, ctx, &outcome, sent);
+}
+
+/// The response for a status: `errorfile` of the backend, then the frontend, then HAProxy's
+/// built-in page.
+fn error_response<'a>(fe: &'a FrontendRt, be: Option<&'a BackendRt>, code: u16) -> &'a [u8] {
+    be.and_then(|b| b.errorfiles.get(&code))
+        .or_else(|| fe.errorfiles.get(&code))
+        .map(|v| v.as_slice())
+        .unwrap_or_else(|| sluice_http::error_page(code))
+}
+
+/// The hash key for the backend's `balance`, from the request.
+fn balance_key(be: &BackendRt, req: &RequestHead, buf: &[u8], peer: SocketAddr) -> Option<u32> {
+    use sluice_balance::hash;
+    use sluice_config::Balance;
+    let consistent = be.hash.kind == sluice_config::HashType::Consistent;
+    let f = match be.hash.function {
+        sluice_config::HashFunction::Sdbm => hash::Function::Sdbm,
+        sluice_config::HashFunction::Djb2 => hash::Function::Djb2,
+        sluice_config::HashFunction::Wt6 => hash::Function::Wt6,
+        sluice_config::HashFunction::Crc32 => hash::Function::Crc32,
+    };
+    let aval = hash::effective_avalanche(consistent, be.hash.function_given, be.hash.avalanche);
+    match &be.balance {
+        Balance::Source => Some(hash::source_key(peer.ip(), consistent, aval)),
+        Balance::Uri {
+            whole,
+            len,
+            depth,
+            path_only,
+        } => Some(hash::uri_key(req.uri.of(buf), *whole, *len, *depth, *path_only, f, aval)),
+        Balance::UrlParam { name } => hash::url_param_key(req.uri.of(buf), name.as_bytes(), f, aval),
+        Balance::Hdr {
+            name,
+            use_domain_only,
+        } => req
+            .header(buf, name)
+            .map(|v| hash::hdr_key(v, *use_domain_only, f, aval)),
+        _ => None,
+    }
+}
+
+/// Whether the client's source is outside `except` (so a forwardfor header is added).
+fn forwardfor_applies(ff: &sluice_config::ForwardFor, peer: SocketAddr) -> bool {
+    match ff.except {
+        None => true,
+        Some((net, bits)) => !crate::net::in_network(peer.ip(), net, bits),
+    }
+}
+
+/// One request/response exchange. Returns whether the client connection stays open.
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    cbuf: &mut Buf,
+    sbuf: &mut Buf,
+    req: &mut RequestHead,
+    resp: &mut ResponseHead,
+    ctx: &mut LogCtx<'_>,
+) -> Result<bool, Abort> {
+    let Some(be_id) = fe.default_backend else {
+        return Err(Abort::new(b'P', TermPhase::Request, Some(503)));
+    };
+    let be = &rt.backends[be_id];
+    ctx.backend = Some(be_id);
+    if be.mode != Mode::Http {
+        return Err(Abort::new(b'P', TermPhase::Request, Some(500)));
+    }
+    ctx.beconn = be.counters.enter();
+    let r = exchange_with_backend(rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx).await;
+    be.counters.leave();
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn exchange_with_backend(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    be: &BackendRt,
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    cbuf: &mut Buf,
+    sbuf: &mut Buf,
+    req: &mut RequestHead,
+    resp: &mut ResponseHead,
+    ctx: &mut LogCtx<'_>,
+) -> Result<bool, Abort> {
+    let conn_mode = worst_mode(fe.conn_mode, be.conn_mode);
+    let key = if be.uses_hash() {
+        balance_key(be, req, cbuf.data(), peer)
+    } else {
+        None
+    };
+    let mut reuse = conn_mode == HttpConnMode::KeepAlive;
+    loop {
+    let conn = match server_conn::connect(be, key, reuse).await {
+        Ok(c) => c,
+        Err(ConnectError::Assign(queue::AssignError::QueueTimeout)) => {
+            ctx.t_queue = Some(ctx.req_start.elapsed());
+            return Err(Abort::new(b's', TermPhase::Queue, Some(503)));
+        }
+        Err(ConnectError::Assign(_)) => {
+            return Err(Abort::new(b'S', TermPhase::Connect, Some(503)));
+        }
+        Err(ConnectError::Failed {
+            server,
+            timeout,
+            retries,
+            queued,
+        }) => {
+            ctx.server = Some(server);
+            ctx.retries = retries;
+            ctx.t_queue = Some(queued);
+            let who = if timeout { b's' } else { b'S' };
+            return Err(Abort::new(who, TermPhase::Connect, Some(503)));
+        }
+    };
+    let srv = conn.assigned.server;
+    ctx.server = Some(srv);
+    ctx.t_queue = Some(conn.assigned.queued);
+    ctx.t_connect = Some(conn.connect_time);
+    ctx.retries = conn.retries;
+    ctx.redispatched = conn.redispatched;
+    ctx.srv_queue = conn.assigned.srv_queue;
+    ctx.backend_queue = conn.assigned.backend_queue;
+    ctx.srv_conn = be.servers[srv].counters.current();
+    let mut server = conn.stream;
+    let r = forward(rt, fe, be, client, &mut server, peer, cbuf, sbuf, req, resp, ctx, conn_mode).await;
+    queue::release(be, srv);
+    return match r {
+        Ok((keep_client, reuse_server)) => {
+            if reuse_server {
+                server_conn::put_idle(be.id, srv, server);
+            }
+            Ok(keep_client)
+        }
+        // An idle connection the server closed just as we reused it: once more, fresh.
+        Err(a) if a.retryable && conn.reused => {
+            reuse = false;
+            continue;
+        }
+        Err(a) => Err(a),
+    };
+    }
+}
+
+/// The stricter of two connection modes (frontend and backend may each set one).
+fn worst_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (a, b) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+/// Forwards the request head and body, then the response, on an established server
+/// connection. Returns (client stays open, server connection reusable).
+#[allow(clippy::too_many_arguments)]
+async fn forward(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    be: &BackendRt,
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    peer: SocketAddr,
+    cbuf: &mut Buf,
+    sbuf: &mut Buf,
+    req: &mut RequestHead,
+    resp: &mut ResponseHead,
+    ctx: &mut LogCtx<'_>,
+    conn_mode: HttpConnMode,
+) -> Result<(bool, bool), Abort> {
+    // ---- request head to the server
+    let server_conn_hdr = if req.upgrade {
+        ConnHeader::Upgrade
+    } else if conn_mode != HttpConnMode::KeepAlive {
+        ConnHeader::Close
+    } else if req.version == Version::Http10 {
+        ConnHeader::KeepAlive
+    } else {
+        ConnHeader::Omit
+    };
+    let mut out = take_vec();
+    let mut ff_value = [0u8; 64];
+    let ff = fe.forwardfor.as_ref().or(be.forwardfor.as_ref());
+    let mut extra_storage: [(&[u8], &[u8]); 1] = [(b"", b"")];
+    let mut extra: &[(&[u8], &[u8])] = &[];
+    if let Some(ff) = ff {
+        if forwardfor_applies(ff, peer) && !(ff.if_none && req.header(cbuf.data(), &ff.header).is_some()) {
+            let n = crate::net::write_ip(&mut ff_value, peer.ip());
+            extra_storage[0] = (ff.header.as_bytes(), &ff_value[..n]);
+            extra = &extra_storage[..];
+        }
+    }
+    sluice_http::write_request_head(cbuf.data(), req, server_conn_hdr, extra, &mut out);
+    let head_len = req.head_len;
+    let w = write_all_timeout(server, &out, be.timeouts.server).await;
+    give_vec(out);
+    // A body-less request keeps its head in the buffer until the response starts, so it
+    // can be sent again if a reused server connection turns out dead.
+    let body_empty = matches!(req.body, BodyKind::Empty);
+    if w.is_err() {
+        return Err(Abort::new(b'S', TermPhase::Connect, Some(503)).retryable(body_empty));
+    }
+    if !body_empty {
+        cbuf.consume(head_len);
+    }
+    let req_method = req.method;
+    let client_keep_wanted = req.keep_alive() && conn_mode != HttpConnMode::Close;
+
+    // ---- request body and response head, interleaved (100-continue, early responses)
+    let mut req_body = BodyTracker::new(req.body);
+    let mut approved = 0usize;
+    let server_t = be.timeouts.server;
+    let client_t = fe.timeouts.client;
+    let mut server_seen = Instant::now();
+    let mut client_seen = server_seen;
+    let request_sent_at = Instant::now();
+    loop {
+        if approved == 0 && !req_body.is_done() && !cbuf.is_empty() {
+            match req_body.feed(cbuf.data()) {
+                Ok(p) => approved = p.consumed,
+                Err(_) => return Err(Abort::new(b'P', TermPhase::Data, Some(400))),
+            }
+        }
+        // Response head complete?
+        if !sbuf.is_empty() {
+            match parse_response(sbuf.data(), &Limits { max_head: rt.max_head, max_headers: rt.max_headers }, req_method, resp) {
+                Ok(true) => {
+                    if (100..200).contains(&resp.status) && resp.status != 101 {
+                        // Interim response: forward as is and wait for the final one.
+                        let n = resp.head_len;
+                        if write_all_timeout(client, &sbuf.data()[..n], client_t).await.is_err() {
+                            return Err(Abort::new(b'C', TermPhase::Data, None));
+                        }
+                        ctx.bytes_out += n as u64;
+                        sbuf.consume(n);
+                        continue;
+                    }
+                    if body_empty {
+                        cbuf.consume(head_len);
+                    }
+                    break;
+                }
+                Ok(false) => {
+                    if sbuf.is_full() {
+                        return Err(Abort::new(b'P', TermPhase::Header, Some(502)));
+                    }
+                }
+                Err(_) => return Err(Abort::new(b'P', TermPhase::Header, Some(502))),
+            }
+        }
+        let c_read = !req_body.is_done() && approved == 0 && !cbuf.is_full();
+        let s_write = approved > 0;
+        let s_interest = if s_write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let s_deadline = deadline(server_seen, server_t);
+        let c_deadline = if c_read { deadline(client_seen, client_t) } else { None };
+        tokio::select! {
+            r = client.ready(Interest::READABLE), if c_read => {
+                if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
+                match client.try_read(cbuf.spare()) {
+                    Ok(0) => return Err(Abort::new(b'C', TermPhase::Data, None)),
+                    Ok(n) => { cbuf.filled(n); ctx.bytes_in += n as u64; client_seen = Instant::now(); }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Err(Abort::new(b'C', TermPhase::Data, None)),
+                }
+            }
+            r = server.ready(s_interest) => {
+                let Ok(ready) = r else { return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(body_empty && sbuf.is_empty())); };
+                if s_write && ready.is_writable() {
+                    match server.try_write(&cbuf.data()[..approved]) {
+                        Ok(n) => { cbuf.consume(n); approved -= n; server_seen = Instant::now(); }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Err(Abort::new(b'S', TermPhase::Data, Some(502))),
+                    }
+                }
+                if ready.is_readable() || ready.is_read_closed() {
+                    let fresh = body_empty && sbuf.is_empty();
+                    match server.try_read(sbuf.spare()) {
+                        Ok(0) => return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(fresh)),
+                        Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(fresh)),
+                    }
+                }
+            }
+            _ = sleep_until(s_deadline) => {
+                return Err(Abort::new(b's', TermPhase::Header, Some(504)));
+            }
+            _ = sleep_until(c_deadline) => {
+                return Err(Abort::new(b'c', TermPhase::Data, Some(408)));
+            }
+        }
+    }
+    ctx.t_response = Some(request_sent_at.elapsed());
+    ctx.status = Some(resp.status);
+
+    // ---- response head to the client
+    if resp.status == 101 {
+        let n = resp.head_len;
+        if write_all_timeout(client, &sbuf.data()[..n], client_t).await.is_err() {
+            return Err(Abort::new(b'C', TermPhase::Data, None));
+        }
+        ctx.bytes_out += n as u64;
+        sbuf.consume(n);
+        let t = RelayTimeouts {
+            client: fe.timeouts.client,
+            server: be.timeouts.server,
+            client_fin: fe.timeouts.client_fin,
+            server_fin: be.timeouts.server_fin,
+            tunnel: be.timeouts.tunnel.or(fe.timeouts.tunnel),
+        };
+        let res = relay(client, server, cbuf, sbuf, t).await;
+        ctx.bytes_out += res.server_to_client;
+        let term = match res.end {
+            RelayEnd::Normal => Term::normal(),
+            RelayEnd::ClientError => Term::new(b'C', TermPhase::Data),
+            RelayEnd::ServerError => Term::new(b'S', TermPhase::Data),
+            RelayEnd::ClientTimeout => Term::new(b'c', TermPhase::Data),
+            RelayEnd::ServerTimeout => Term::new(b's', TermPhase::Data),
+        };
+        access_log::log_http(rt, ctx, &Outcome { term, status: 101 });
+        return Ok((false, false));
+    }
+    let body_framed = !matches!(resp.body, BodyKind::UntilClose);
+    let req_done = req_body.is_done();
+    let keep_client = client_keep_wanted && body_framed && req_done;
+    let client_conn_hdr = if !keep_client {
+        if req.version == Version::Http10 && !req.conn_keep_alive {
+            ConnHeader::Omit
+        } else {
+            ConnHeader::Close
+        }
+    } else if req.version == Version::Http10 {
+        ConnHeader::KeepAlive
+    } else {
+        ConnHeader::Omit
+    };
+    let reuse_server = conn_mode == HttpConnMode::KeepAlive
+        && body_framed
+        && req_done
+        && !resp.conn_close
+        && (resp.version == Version::Http11 || resp.conn_keep_alive);
+    let mut out = take_vec();
+    sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &[], &mut out);
+    let n = resp.head_len;
+    sbuf.consume(n);
+    let w = write_all_timeout(client, &out, client_t).await;
+    let head_out = out.len() as u64;
+    give_vec(out);
+    if w.is_err() {
+        return Err(Abort::new(b'C', TermPhase::Data, None));
+    }
+    ctx.bytes_out += head_out;
+
+    // ---- response body
+    let mut body = BodyTracker::new(resp.body);
+    let mut approved = 0usize;
+    let mut server_seen = Instant::now();
+    let mut client_seen = server_seen;
+    let mut server_eof = false;
+    loop {
+        if approved == 0 && !body.is_done() && !sbuf.is_empty() {
+            match body.feed(sbuf.data()) {
+                Ok(p) => approved = p.consumed,
+                Err(_) => return Err(Abort::new(b'S', TermPhase::Data, None)),
+            }
+        }
+        if body.is_done() && approved == 0 {
+            break;
+        }
+        if server_eof && approved == 0 {
+            if matches!(resp.body, BodyKind::UntilClose) {
+                break;
+            }
+            return Err(Abort::new(b'S', TermPhase::Data, None));
+        }
+        let s_read = !server_eof && approved == 0 && !sbuf.is_full();
+        let c_write = approved > 0;
+        let c_deadline = if c_write { deadline(client_seen, client_t) } else { None };
+        let s_deadline = if s_read { deadline(server_seen, server_t) } else { None };
+        tokio::select! {
+            r = client.ready(Interest::WRITABLE), if c_write => {
+                if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
+                match client.try_write(&sbuf.data()[..approved]) {
+                    Ok(n) => { sbuf.consume(n); approved -= n; ctx.bytes_out += n as u64; client_seen = Instant::now(); }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Err(Abort::new(b'C', TermPhase::Data, None)),
+                }
+            }
+            r = server.ready(Interest::READABLE), if s_read => {
+                if r.is_err() { return Err(Abort::new(b'S', TermPhase::Data, None)); }
+                match server.try_read(sbuf.spare()) {
+                    Ok(0) => server_eof = true,
+                    Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Err(Abort::new(b'S', TermPhase::Data, None)),
+                }
+            }
+            _ = sleep_until(c_deadline) => return Err(Abort::new(b'c', TermPhase::Data, None)),
+            _ = sleep_until(s_deadline) => return Err(Abort::new(b's', TermPhase::Data, None)),
+        }
+    }
+    // Bytes the server sent past the end of the response make its connection unusable.
+    let reuse_server = reuse_server && sbuf.is_empty();
+    sbuf.release_if_empty();
+    access_log::log_http(
+        rt,
+        ctx,
+        &Outcome {
+            term: Term::normal(),
+            status: i32::from(resp.status),
+        },
+    );
+    Ok((keep_client, reuse_server))
+}

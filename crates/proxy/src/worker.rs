@@ -1,0 +1,139 @@
+//! Worker threads (manual 3.1 `nbthread`): each runs its own current-thread tokio runtime
+//! with its own listening sockets, as HAProxy runs one event loop per thread; connections
+//! never migrate between threads, so per-thread pools need no locks.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use sluice_config::Mode;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::listener::BoundListener;
+use crate::runtime::Runtime;
+
+/// Gives the connection's slots back when the session ends, whatever way it ends.
+struct Slots<'a> {
+    rt: &'a Runtime,
+    fe: usize,
+}
+
+impl Drop for Slots<'_> {
+    fn drop(&mut self) {
+        self.rt.actconn.fetch_sub(1, Ordering::Relaxed);
+        self.rt.frontends[self.fe].counters.leave();
+        self.rt.frontends[self.fe].slots.add_permits(1);
+        self.rt.global_slots.add_permits(1);
+    }
+}
+
+async fn accept_loop(rt: Arc<Runtime>, fe_id: usize, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    loop {
+        let fe = &rt.frontends[fe_id];
+        // Take the slots before accepting: at maxconn, connections wait in the kernel's
+        // backlog as in HAProxy, instead of being accepted and starved.
+        let permits = tokio::select! {
+            g = rt.global_slots.acquire() => g,
+            _ = stop.changed() => return,
+        };
+        let Ok(g) = permits else { return };
+        let f = tokio::select! {
+            f = fe.slots.acquire() => f,
+            _ = stop.changed() => return,
+        };
+        let Ok(f) = f else { return };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok((sock, peer)) => {
+                g.forget();
+                f.forget();
+                let _ = sock.set_nodelay(true);
+                if fe.access_log == sluice_config::AccessLog::Default && fe.logger.is_enabled() {
+                    // Without httplog/tcplog HAProxy logs only the accept ("Connect from").
+                    if let Ok(local) = sock.local_addr() {
+                        let mut line = crate::buffer::take_vec();
+                        sluice_log::format_connect(peer, local, &fe.name, fe.mode, &mut line);
+                        fe.logger.log(6, &line);
+                        crate::buffer::give_vec(line);
+                    }
+                }
+                rt.actconn.fetch_add(1, Ordering::Relaxed);
+                fe.counters.enter();
+                let rt = rt.clone();
+                tokio::spawn(async move {
+                    let _slots = Slots { rt: &rt, fe: fe_id };
+                    let fe = &rt.frontends[fe_id];
+                    let now = SystemTime::now();
+                    match fe.mode {
+                        Mode::Http => crate::stream_http::serve(&rt, fe, sock, peer, now).await,
+                        Mode::Tcp => crate::stream_tcp::serve(&rt, fe, sock, peer, now).await,
+                    }
+                });
+            }
+            Err(_) => {
+                // Out of descriptors or a transient accept error: back off briefly rather
+                // than spin (HAProxy pauses the listener the same way).
+                drop((g, f));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Starts `threads` workers serving `listeners`. Returns their join handles; they end when
+/// `stop` turns true and their connections are done.
+pub fn start(
+    rt: Arc<Runtime>,
+    listeners: Vec<BoundListener>,
+    threads: usize,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    // Hand socket `t` of every address to thread `t`.
+    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> = (0..threads).map(|_| Vec::new()).collect();
+    for l in listeners {
+        for (t, s) in l.sockets.into_iter().enumerate() {
+            if let Some(v) = per_thread.get_mut(t) {
+                v.push((l.frontend, s));
+            }
+        }
+    }
+    let mut handles = Vec::new();
+    for (t, socks) in per_thread.into_iter().enumerate() {
+        let rt = rt.clone();
+        let stop = stop.clone();
+        let h = std::thread::Builder::new()
+            .name(format!("sluice-w{t}"))
+            .spawn(move || {
+                let Ok(tokio_rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .enable_time()
+                    .build()
+                else {
+                    eprintln!("[ALERT] worker {t}: cannot start its event loop");
+                    return;
+                };
+                tokio_rt.block_on(async move {
+                    let mut loops = Vec::new();
+                    for (fe, s) in socks {
+                        match TcpListener::from_std(s) {
+                            Ok(l) => loops.push(tokio::spawn(accept_loop(rt.clone(), fe, l, stop.clone()))),
+                            Err(e) => eprintln!("[ALERT] worker {t}: listener: {e}"),
+                        }
+                    }
+                    for l in loops {
+                        let _ = l.await;
+                    }
+                    // Soft stop: wait for this thread's sessions to finish.
+                    while rt.actconn.load(Ordering::Relaxed) > 0 {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                });
+            })?;
+        handles.push(h);
+    }
+    Ok(handles)
+}

@@ -1,0 +1,77 @@
+//! Access logs in HAProxy's formats, written to stdout.
+
+use crate::support::{free_port, get, Backend, Behaviour, Sluice};
+use crate::servers;
+
+#[test]
+fn httplog_line_has_haproxy_fields() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    assert_eq!(get(port, "/hello?x=1").status, 200);
+    let out = s.wait_output("\"GET /hello?x=1 HTTP/1.1\"");
+    let line = out.lines().find(|l| l.contains("/hello?x=1")).unwrap();
+    // 127.0.0.1:PORT [dd/Mmm/yyyy:hh:mm:ss.mmm] web app/s1 TR/Tw/Tc/Tr/Ta 200 BYTES - - ---- a/f/b/s/r 0/0 "GET /hello?x=1 HTTP/1.1"
+    let f: Vec<&str> = line.split(' ').collect();
+    assert!(f[0].starts_with("127.0.0.1:"), "{line}");
+    assert!(f[1].starts_with('[') && f[1].ends_with(']') && f[1].len() == 26, "{line}");
+    assert_eq!(f[2], "web");
+    assert_eq!(f[3], "app/s1");
+    assert_eq!(f[4].split('/').count(), 5, "{line}");
+    assert_eq!(f[5], "200");
+    assert!(f[6].parse::<u64>().unwrap() > 0);
+    assert_eq!((f[7], f[8], f[9]), ("-", "-", "----"), "{line}");
+    assert_eq!(f[10].split('/').count(), 5);
+    assert_eq!(f[11], "0/0");
+}
+
+#[test]
+fn tcplog_line_has_haproxy_fields() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend tfe\n    bind 127.0.0.1:{port}\n    default_backend tbe\nbackend tbe\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    assert_eq!(get(port, "/").status, 200);
+    // The harness's readiness probe is logged too (0 bytes): take the proxied session.
+    let line = crate::support::wait_for("the tcplog line of the session", || {
+        let out = s.stdout();
+        out.lines()
+            .find(|l| l.contains(" tfe tbe/s1 ") && l.split(' ').nth(5).is_some_and(|b| b != "0"))
+            .map(str::to_string)
+    });
+    // 127.0.0.1:PORT [date] tfe tbe/s1 Tw/Tc/Tt BYTES -- a/f/b/s/r 0/0
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(f[4].split('/').count(), 3, "{line}");
+    assert!(f[5].parse::<u64>().unwrap() > 0, "{line}");
+    assert_eq!(f[6], "--", "{line}");
+    assert_eq!(f[8], "0/0", "{line}");
+}
+
+#[test]
+fn bad_request_is_logged_as_badreq_with_pr_state() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    let r = crate::support::raw(port, b"GET / HTTP/1.1\r\nho st: x\r\n\r\n").unwrap();
+    assert_eq!(r.status, 400);
+    let line = crate::support::wait_for("the PR-- line", || {
+        s.stdout().lines().find(|l| l.contains(" PR-- ")).map(str::to_string)
+    });
+    // As HAProxy 2.6 logs it: no timers, 0 bytes, the request shown as <BADREQ>.
+    assert!(line.contains(" web web/<NOSRV> -1/-1/-1/-1/"), "{line}");
+    assert!(line.contains(" 400 0 - - PR-- "), "{line}");
+    assert!(line.ends_with("\"<BADREQ>\""), "{line}");
+    // The readiness probe (connect, close) is logged as HAProxy does: 400, CR--.
+    assert!(s.stdout().lines().any(|l| l.contains(" 400 0 - - CR-- ")), "{}", s.stdout());
+}
