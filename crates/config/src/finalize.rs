@@ -149,6 +149,7 @@ fn frontend(
         conn_mode: p.conn_mode,
         errorfiles: p.errorfiles.clone(),
         disabled: p.disabled,
+        rules: p.rules.clone(),
     }
 }
 
@@ -197,6 +198,12 @@ fn backend(p: &ProxyDraft, diags: &mut Vec<Diagnostic>) -> Backend {
         logs: p.logs.clone(),
         errorfiles: p.errorfiles.clone(),
         disabled: p.disabled,
+        // A listen's rules run once, in its frontend half.
+        rules: if p.kind == Kind::Backend {
+            p.rules.clone()
+        } else {
+            Vec::new()
+        },
     }
 }
 

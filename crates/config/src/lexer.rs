@@ -277,7 +277,8 @@ fn split_words(raw: &str, ctx: &Ctx<'_>) -> Result<Vec<String>, String> {
                 '$' => {
                     i = expand(&chars, i, ctx, &mut cur, &mut words).map_err(|p| {
                         format!(
-                            "unmatched brace in environment variable name at position {p}:\n{}",
+                            "unmatched brace in environment variable name at position {}:\n{}",
+                            p + 1,
                             point_at(line, p)
                         )
                     })?;
@@ -291,7 +292,8 @@ fn split_words(raw: &str, ctx: &Ctx<'_>) -> Result<Vec<String>, String> {
     }
     if let Some((_, pos)) = quote {
         return Err(format!(
-            "unmatched quote at position {pos}:\n{}",
+            "unmatched quote at position {}:\n{}",
+            pos + 1,
             point_at(line, pos)
         ));
     }
@@ -303,7 +305,8 @@ fn split_words(raw: &str, ctx: &Ctx<'_>) -> Result<Vec<String>, String> {
 
 fn hex_error(line: &str, pos: usize) -> String {
     format!(
-        "truncated or invalid hexadecimal sequence at position {pos}:\n{}",
+        "truncated or invalid hexadecimal sequence at position {}:\n{}",
+        pos + 1,
         point_at(line, pos)
     )
 }
@@ -467,7 +470,7 @@ mod tests {
         let cases = [
             (
                 "a \"open",
-                "unmatched quote at position 2:\n  a \"open\n    ^",
+                "unmatched quote at position 3:\n  a \"open\n    ^",
             ),
             (
                 "a \"${X\"",

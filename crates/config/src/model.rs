@@ -161,6 +161,17 @@ pub struct Bind {
     pub location: Location,
 }
 
+/// A rule keyword line (`acl`, `use_backend`, `http-request`, `http-response`, `redirect`)
+/// kept as words: the rules compiler (`sluice_proxy::rules`) turns them into programs and
+/// reports its errors at this location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleLine {
+    pub keyword: String,
+    /// All words of the line, the keyword first.
+    pub words: Vec<String>,
+    pub location: Location,
+}
+
 /// A `frontend`, or the front half of a `listen`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frontend {
@@ -182,6 +193,8 @@ pub struct Frontend {
     /// `errorfile CODE FILE`: the whole raw HTTP response to send for CODE.
     pub errorfiles: BTreeMap<u16, Vec<u8>>,
     pub disabled: bool,
+    /// Rules in file order (a `listen` keeps all of its rules here).
+    pub rules: Vec<RuleLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -316,6 +329,8 @@ pub struct Backend {
     pub logs: Vec<LogTarget>,
     pub errorfiles: BTreeMap<u16, Vec<u8>>,
     pub disabled: bool,
+    /// Rules of a `backend` section, in file order.
+    pub rules: Vec<RuleLine>,
 }
 
 /// One `user` line of a `userlist` (manual section 3.4 "Userlists").

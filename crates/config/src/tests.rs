@@ -399,12 +399,7 @@ fn environment_and_conditions_reach_the_parser() {
 #[test]
 fn refused_keywords() {
     let cases: &[(&str, &str)] = &[
-        ("frontend f\n    acl x path /a", "parsing [t.cfg:2] : 'acl' is not supported by Sluice yet (ACLs and rules"),
-        ("frontend f\n    use_backend b if x", "parsing [t.cfg:2] : 'use_backend' is not supported by Sluice yet"),
-        ("frontend f\n    http-request deny", "parsing [t.cfg:2] : 'http-request' is not supported by Sluice yet"),
-        ("backend b\n    http-response del-header x", "'http-response' is not supported by Sluice yet"),
         ("frontend f\n    tcp-request content accept", "'tcp-request' is not supported by Sluice yet"),
-        ("frontend f\n    redirect scheme https", "'redirect' is not supported by Sluice yet"),
         ("frontend f\n    capture request header Host len 20", "'capture' is not supported by Sluice yet"),
         ("backend b\n    stick-table type ip size 1m", "'stick-table' is not supported by Sluice yet (persistence"),
         ("backend b\n    cookie SRV insert", "'cookie' is not supported by Sluice yet"),

@@ -37,10 +37,9 @@ impl Buf {
             let size = self.size;
             let got = POOL.with(|p| {
                 let mut p = p.borrow_mut();
-                match p.iter().rposition(|b| b.len() == size) {
-                    Some(i) => Some(p.swap_remove(i)),
-                    None => None,
-                }
+                p.iter()
+                    .rposition(|b| b.len() == size)
+                    .map(|i| p.swap_remove(i))
             });
             self.data = Some(got.unwrap_or_else(|| vec![0u8; size].into_boxed_slice()));
         }

@@ -133,8 +133,14 @@ pub fn http_check_request(c: &HttpCheck) -> Vec<u8> {
 }
 
 /// Judges an HTTP check response (status line and, for string expects, the body).
-pub fn judge_http(resp: &[u8], expect: Option<&HttpCheckExpect>) -> (bool, String, Option<u16>, Option<String>) {
-    let line_end = resp.windows(2).position(|w| w == b"\r\n").unwrap_or(resp.len());
+pub fn judge_http(
+    resp: &[u8],
+    expect: Option<&HttpCheckExpect>,
+) -> (bool, String, Option<u16>, Option<String>) {
+    let line_end = resp
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(resp.len());
     let line = String::from_utf8_lossy(&resp[..line_end]);
     let mut parts = line.splitn(3, ' ');
     let version = parts.next().unwrap_or("");
@@ -143,7 +149,10 @@ pub fn judge_http(resp: &[u8], expect: Option<&HttpCheckExpect>) -> (bool, Strin
     let Some(code) = code.filter(|_| version.starts_with("HTTP/")) else {
         return (false, "Layer7 invalid response".into(), None, None);
     };
-    let body_at = resp.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let body_at = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4);
     let body = body_at.map(|p| &resp[p..]).unwrap_or(b"");
     let status_ok = |ranges: &[(u16, u16)]| ranges.iter().any(|(a, b)| (*a..=*b).contains(&code));
     match expect {
@@ -162,12 +171,16 @@ pub fn judge_http(resp: &[u8], expect: Option<&HttpCheckExpect>) -> (bool, Strin
             }
         }
         Some(HttpCheckExpect::String { text: pat, negate }) => {
-            let found = !pat.is_empty()
-                && body.windows(pat.len()).any(|w| w == pat.as_bytes());
+            let found = !pat.is_empty() && body.windows(pat.len()).any(|w| w == pat.as_bytes());
             if found != *negate {
                 (true, "Layer7 check passed".into(), Some(code), Some(text))
             } else {
-                (false, "Layer7 wrong status".into(), Some(code), Some(format!("HTTP content check did not match '{pat}'")))
+                (
+                    false,
+                    "Layer7 wrong status".into(),
+                    Some(code),
+                    Some(format!("HTTP content check did not match '{pat}'")),
+                )
             }
         }
         Some(HttpCheckExpect::Rstring { regex, negate }) => {
@@ -177,14 +190,24 @@ pub fn judge_http(resp: &[u8], expect: Option<&HttpCheckExpect>) -> (bool, Strin
             if found != *negate {
                 (true, "Layer7 check passed".into(), Some(code), Some(text))
             } else {
-                (false, "Layer7 wrong status".into(), Some(code), Some(format!("HTTP content check did not match '{regex}'")))
+                (
+                    false,
+                    "Layer7 wrong status".into(),
+                    Some(code),
+                    Some(format!("HTTP content check did not match '{regex}'")),
+                )
             }
         }
     }
 }
 
 /// Runs one check against `addr`.
-pub async fn run_check(addr: SocketAddr, http: Option<&HttpCheck>, connect_t: Duration, read_t: Duration) -> CheckResult {
+pub async fn run_check(
+    addr: SocketAddr,
+    http: Option<&HttpCheck>,
+    connect_t: Duration,
+    read_t: Duration,
+) -> CheckResult {
     let start = Instant::now();
     let fail = |reason: &str, info: Option<String>| CheckResult {
         ok: false,
@@ -208,7 +231,10 @@ pub async fn run_check(addr: SocketAddr, http: Option<&HttpCheck>, connect_t: Du
         };
     };
     let req = http_check_request(http);
-    let needs_body = matches!(http.expect, Some(HttpCheckExpect::String { .. } | HttpCheckExpect::Rstring { .. }));
+    let needs_body = matches!(
+        http.expect,
+        Some(HttpCheckExpect::String { .. } | HttpCheckExpect::Rstring { .. })
+    );
     let io = async {
         s.write_all(&req).await?;
         let mut buf = Vec::with_capacity(1024);
@@ -267,7 +293,17 @@ fn announce(be: &BackendRt, level: u8, msg: &str, quiet: bool) {
     }
 }
 
-async fn check_server(rt: Arc<Runtime>, be_id: usize, srv_id: usize, cfg_srv: Server, http: Option<HttpCheck>, timeouts: sluice_config::Timeouts, quiet: bool, first_delay: Duration) {
+#[allow(clippy::too_many_arguments)]
+async fn check_server(
+    rt: Arc<Runtime>,
+    be_id: usize,
+    srv_id: usize,
+    cfg_srv: Server,
+    http: Option<HttpCheck>,
+    timeouts: sluice_config::Timeouts,
+    quiet: bool,
+    first_delay: Duration,
+) {
     let be = &rt.backends[be_id];
     let ip = cfg_srv.check_addr.unwrap_or(cfg_srv.addr.ip());
     let port = cfg_srv.check_port.unwrap_or(cfg_srv.addr.port());
@@ -281,7 +317,11 @@ async fn check_server(rt: Arc<Runtime>, be_id: usize, srv_id: usize, cfg_srv: Se
     tokio::time::sleep(first_delay).await;
     loop {
         let r = run_check(addr, http.as_ref(), connect_t, read_t).await;
-        let t = if r.ok { health.success() } else { health.failure() };
+        let t = if r.ok {
+            health.success()
+        } else {
+            health.failure()
+        };
         match t {
             Transition::None => {}
             Transition::WentDown => {
@@ -299,7 +339,12 @@ async fn check_server(rt: Arc<Runtime>, be_id: usize, srv_id: usize, cfg_srv: Se
                 );
                 announce(be, 1, &msg, quiet);
                 if active == 0 && backup == 0 {
-                    announce(be, 0, &format!("backend '{}' has no server available!", be.name), quiet);
+                    announce(
+                        be,
+                        0,
+                        &format!("backend '{}' has no server available!", be.name),
+                        quiet,
+                    );
                 }
             }
             Transition::WentUp => {
@@ -327,7 +372,12 @@ async fn check_server(rt: Arc<Runtime>, be_id: usize, srv_id: usize, cfg_srv: Se
 pub fn start(rt: Arc<Runtime>, cfg: &Config, quiet: bool) -> std::io::Result<()> {
     let mut jobs = Vec::new();
     for (bi, b) in cfg.backends.iter().enumerate() {
-        let n = b.servers.iter().filter(|s| s.check && !s.disabled).count().max(1) as u32;
+        let n = b
+            .servers
+            .iter()
+            .filter(|s| s.check && !s.disabled)
+            .count()
+            .max(1) as u32;
         let mut pos = 0u32;
         for (si, s) in b.servers.iter().enumerate() {
             if !s.check || s.disabled {
@@ -346,14 +396,26 @@ pub fn start(rt: Arc<Runtime>, cfg: &Config, quiet: bool) -> std::io::Result<()>
     std::thread::Builder::new()
         .name("sluice-checks".into())
         .spawn(move || {
-            let Ok(trt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(trt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 eprintln!("[ALERT] health checks: cannot start their event loop");
                 return;
             };
             trt.block_on(async move {
                 let mut tasks = Vec::new();
                 for (bi, si, s, http, t, first) in jobs {
-                    tasks.push(tokio::spawn(check_server(rt.clone(), bi, si, s, http, t, quiet, first)));
+                    tasks.push(tokio::spawn(check_server(
+                        rt.clone(),
+                        bi,
+                        si,
+                        s,
+                        http,
+                        t,
+                        quiet,
+                        first,
+                    )));
                 }
                 for t in tasks {
                     let _ = t.await;
@@ -393,13 +455,22 @@ mod tests {
 
     #[test]
     fn http_judge_expect_status_and_string() {
-        let e = HttpCheckExpect::Status { ranges: vec![(204, 204)], negate: false };
+        let e = HttpCheckExpect::Status {
+            ranges: vec![(204, 204)],
+            negate: false,
+        };
         assert!(!judge_http(b"HTTP/1.1 200 OK\r\n\r\n", Some(&e)).0);
         assert!(judge_http(b"HTTP/1.1 204 No Content\r\n\r\n", Some(&e)).0);
-        let e = HttpCheckExpect::String { text: "alive".into(), negate: false };
+        let e = HttpCheckExpect::String {
+            text: "alive".into(),
+            negate: false,
+        };
         assert!(judge_http(b"HTTP/1.1 200 OK\r\n\r\nI am alive", Some(&e)).0);
         assert!(!judge_http(b"HTTP/1.1 200 OK\r\n\r\nI am dead", Some(&e)).0);
-        let e = HttpCheckExpect::Rstring { regex: "^st(a|u)te: ok".into(), negate: false };
+        let e = HttpCheckExpect::Rstring {
+            regex: "^st(a|u)te: ok".into(),
+            negate: false,
+        };
         assert!(judge_http(b"HTTP/1.1 200 OK\r\n\r\nstate: ok", Some(&e)).0);
     }
 

@@ -4,16 +4,19 @@
 pub mod access_log;
 pub mod buffer;
 pub mod check;
+pub mod http_rules;
 pub mod listener;
 pub mod net;
 pub mod queue;
 pub mod relay;
+pub mod rules;
 pub mod runtime;
 pub mod server_conn;
 pub mod stream_http;
 pub mod stream_tcp;
 mod sys;
 pub mod termination;
+pub mod txn;
 pub mod worker;
 
 use std::sync::Arc;
@@ -29,6 +32,8 @@ pub enum StartError {
     Bind(String),
     #[error("cannot open log targets: {0}")]
     Log(std::io::Error),
+    #[error("{0}")]
+    Rules(String),
     #[error("cannot start worker threads: {0}")]
     Threads(std::io::Error),
 }
@@ -74,7 +79,15 @@ pub fn launch(
     threads: usize,
     quiet: bool,
 ) -> Result<Running, StartError> {
-    let rt = Arc::new(Runtime::build(cfg, std::process::id()).map_err(StartError::Log)?);
+    let rules = rules::compile(cfg).map_err(|d| {
+        StartError::Rules(
+            d.iter()
+                .map(|x| x.render(std::process::id()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let rt = Arc::new(Runtime::build(cfg, rules, std::process::id()).map_err(StartError::Log)?);
     let (stop, stop_rx) = watch::channel(false);
     let workers = worker::start(rt.clone(), listeners, threads.max(1), stop_rx)
         .map_err(StartError::Threads)?;

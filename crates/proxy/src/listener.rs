@@ -3,9 +3,9 @@
 //! inherited `fd@N`. Sockets are opened before any worker starts, so a bind failure is
 //! reported at start-up as HAProxy reports it.
 
-use std::net::SocketAddr;
 use sluice_config::{BindAddr, Config};
 use socket2::{Domain, Protocol, Socket, Type};
+use std::net::SocketAddr;
 
 /// The sockets of one listening address, one per worker thread.
 pub struct BoundListener {
@@ -39,7 +39,11 @@ fn reason(e: &std::io::Error) -> String {
     }
 }
 
-fn open_inet(addr: SocketAddr, v6only: Option<bool>, backlog: i32) -> std::io::Result<std::net::TcpListener> {
+fn open_inet(
+    addr: SocketAddr,
+    v6only: Option<bool>,
+    backlog: i32,
+) -> std::io::Result<std::net::TcpListener> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     sock.set_reuse_port(true)?;
@@ -77,7 +81,9 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
                 let (label, res): (String, std::io::Result<Vec<std::net::TcpListener>>) = match a {
                     BindAddr::Inet(sa) => (
                         sa.to_string(),
-                        (0..threads).map(|_| open_inet(*sa, bind.v6only, backlog)).collect(),
+                        (0..threads)
+                            .map(|_| open_inet(*sa, bind.v6only, backlog))
+                            .collect(),
                     ),
                     BindAddr::Fd(fd) => (
                         format!("fd@{fd}"),
@@ -113,4 +119,3 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
         Err(errors)
     }
 }
-

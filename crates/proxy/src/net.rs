@@ -13,12 +13,20 @@ pub fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let bits = u32::from(bits.min(32));
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
             let bits = u32::from(bits.min(128));
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -48,7 +56,11 @@ mod tests {
         assert!(in_network("::ffff:192.168.1.9".parse().unwrap(), net, 24));
         let n6: IpAddr = "2001:db8::".parse().unwrap();
         assert!(in_network("2001:db8::1".parse().unwrap(), n6, 32));
-        assert!(in_network("10.0.0.1".parse().unwrap(), "0.0.0.0".parse().unwrap(), 0));
+        assert!(in_network(
+            "10.0.0.1".parse().unwrap(),
+            "0.0.0.0".parse().unwrap(),
+            0
+        ));
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub struct Runtime {
     pub max_head: usize,
     pub max_headers: usize,
     pub logger: Logger,
+    pub rules: crate::rules::CompiledRules,
 }
 
 pub type SharedRuntime = Arc<Runtime>;
@@ -153,8 +154,16 @@ fn algo_of(balance: &Balance, hash_type: HashType) -> Algo {
 impl Runtime {
     /// Compiles a validated configuration. Log targets are opened here; the caller decides
     /// what to do with an error (at start: exit; at reload: keep the old runtime).
-    pub fn build(cfg: &Config, pid: u32) -> std::io::Result<Runtime> {
-        let tag = cfg.global.log_tag.clone().unwrap_or_else(|| "haproxy".into());
+    pub fn build(
+        cfg: &Config,
+        rules: crate::rules::CompiledRules,
+        pid: u32,
+    ) -> std::io::Result<Runtime> {
+        let tag = cfg
+            .global
+            .log_tag
+            .clone()
+            .unwrap_or_else(|| "haproxy".into());
         let mut loggers = LoggerCache {
             tag,
             hostname: cfg.global.log_send_hostname.clone(),
@@ -186,6 +195,7 @@ impl Runtime {
             max_head: bufsize.saturating_sub(cfg.global.maxrewrite).max(256),
             max_headers: cfg.global.max_headers.max(1),
             logger: global_logger,
+            rules,
         })
     }
 }

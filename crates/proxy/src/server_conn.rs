@@ -82,7 +82,7 @@ pub enum ConnectError {
 fn redispatch_now(interval: Option<i32>, retry: u32, retries: u32) -> bool {
     match interval {
         None | Some(0) => false,
-        Some(n) if n > 0 => retry % (n as u32) == 0,
+        Some(n) if n > 0 => retry.is_multiple_of(n as u32),
         Some(n) => i64::from(retry) == i64::from(retries) + i64::from(n) + 1,
     }
 }

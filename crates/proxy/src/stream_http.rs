@@ -8,18 +8,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sluice_config::{HttpConnMode, Mode};
 use sluice_http::{
-    parse_request, parse_response, BodyKind, BodyTracker, ConnHeader, Limits, RequestHead, ResponseHead, Version,
+    parse_request, parse_response, BodyKind, BodyTracker, ConnHeader, Limits, RequestHead,
+    ResponseHead, Version,
 };
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
 use crate::access_log::{self, Outcome};
 use crate::buffer::{give_vec, take_vec, Buf};
+use crate::http_rules::{self, Edits, Verdict};
 use crate::queue;
 use crate::relay::{relay, RelayEnd, RelayTimeouts};
 use crate::runtime::{BackendRt, FrontendRt, Runtime};
 use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
+use crate::txn::{HttpTxn, TxnVars};
 
 /// What a step of the exchange ended with when it cannot go on.
 struct Abort {
@@ -116,7 +119,13 @@ pub async fn serve(
             if first { accepted } else { req_start },
             fe.timeouts.http_request.or(fe.timeouts.client),
         );
-        let mut ctx = LogCtx::new(fe, peer, req_accept_time, if first { accepted } else { req_start }, req_start);
+        let mut ctx = LogCtx::new(
+            fe,
+            peer,
+            req_accept_time,
+            if first { accepted } else { req_start },
+            req_start,
+        );
         ctx.idle = idle_ms;
         loop {
             match parse_request(cbuf.data(), &limits, &mut req) {
@@ -124,13 +133,33 @@ pub async fn serve(
                 Ok(false) => {}
                 Err(e) => {
                     ctx.t_request = Some(req_start.elapsed());
-                    finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'P', TermPhase::Request), Some(e.status()), false).await;
+                    finish_error(
+                        rt,
+                        fe,
+                        None,
+                        &mut client,
+                        &ctx,
+                        Term::new(b'P', TermPhase::Request),
+                        Some(e.status()),
+                        false,
+                    )
+                    .await;
                     return;
                 }
             }
             if cbuf.is_full() {
                 ctx.t_request = Some(req_start.elapsed());
-                finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'P', TermPhase::Request), Some(400), false).await;
+                finish_error(
+                    rt,
+                    fe,
+                    None,
+                    &mut client,
+                    &ctx,
+                    Term::new(b'P', TermPhase::Request),
+                    Some(400),
+                    false,
+                )
+                .await;
                 return;
             }
             let r = tokio::select! {
@@ -144,8 +173,18 @@ pub async fn serve(
                 Ok(0) | Err(_) => {
                     // Closed before a full head: an aborted request (`CR`); an empty
                     // keep-alive connection closing is no request at all.
-                    if !(cbuf.is_empty() && !first) {
-                        finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'C', TermPhase::Request), None, true).await;
+                    if !cbuf.is_empty() || first {
+                        finish_error(
+                            rt,
+                            fe,
+                            None,
+                            &mut client,
+                            &ctx,
+                            Term::new(b'C', TermPhase::Request),
+                            None,
+                            true,
+                        )
+                        .await;
                     }
                     return;
                 }
@@ -156,7 +195,19 @@ pub async fn serve(
         ctx.t_request = Some(req_start.elapsed());
         ctx.bytes_in = req.head_len as u64;
         keep_request_line(&mut ctx, cbuf.data(), req.head_len);
-        let keep = match exchange(rt, fe, &mut client, peer, &mut cbuf, &mut sbuf, &mut req, &mut resp, &mut ctx).await {
+        let keep = match exchange(
+            rt,
+            fe,
+            &mut client,
+            peer,
+            &mut cbuf,
+            &mut sbuf,
+            &mut req,
+            &mut resp,
+            &mut ctx,
+        )
+        .await
+        {
             Ok(keep) => keep,
             Err(a) => {
                 let be = ctx.backend.map(|b| &rt.backends[b]);
@@ -200,7 +251,11 @@ async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
     }
 }
 
-async fn write_all_timeout(s: &mut TcpStream, data: &[u8], t: Option<Duration>) -> Result<(), bool> {
+async fn write_all_timeout(
+    s: &mut TcpStream,
+    data: &[u8],
+    t: Option<Duration>,
+) -> Result<(), bool> {
     let fut = s.write_all(data);
     match t {
         Some(t) => match tokio::time::timeout(t, fut).await {
@@ -247,7 +302,13 @@ impl Drop for LogCtx<'_> {
 }
 
 impl<'a> LogCtx<'a> {
-    fn new(fe: &'a FrontendRt, peer: SocketAddr, accept_time: SystemTime, t_start: Instant, req_start: Instant) -> Self {
+    fn new(
+        fe: &'a FrontendRt,
+        peer: SocketAddr,
+        accept_time: SystemTime,
+        t_start: Instant,
+        req_start: Instant,
+    ) -> Self {
         LogCtx {
             fe,
             peer,
@@ -291,7 +352,10 @@ async fn finish_error(
     let mut sent = 0u64;
     if let Some(code) = status {
         let page = error_response(fe, be, code);
-        if write_all_timeout(client, page, fe.timeouts.client).await.is_ok() {
+        if write_all_timeout(client, page, fe.timeouts.client)
+            .await
+            .is_ok()
+        {
             sent = page.len() as u64;
         }
     }
@@ -302,7 +366,13 @@ async fn finish_error(
     if term.phase == TermPhase::Request {
         // HAProxy 2.6 logs a request that never completed with no timers, 0 bytes (its
         // error page is not counted) and 400 when nothing was answered at all.
-        let mut quiet = LogCtx::new(ctx.fe, ctx.peer, ctx.accept_time, ctx.t_start, ctx.req_start);
+        let mut quiet = LogCtx::new(
+            ctx.fe,
+            ctx.peer,
+            ctx.accept_time,
+            ctx.t_start,
+            ctx.req_start,
+        );
         quiet.backend = ctx.backend;
         let outcome = Outcome {
             term,
@@ -346,8 +416,18 @@ fn balance_key(be: &BackendRt, req: &RequestHead, buf: &[u8], peer: SocketAddr) 
             len,
             depth,
             path_only,
-        } => Some(hash::uri_key(req.uri.of(buf), *whole, *len, *depth, *path_only, f, aval)),
-        Balance::UrlParam { name } => hash::url_param_key(req.uri.of(buf), name.as_bytes(), f, aval),
+        } => Some(hash::uri_key(
+            req.uri.of(buf),
+            *whole,
+            *len,
+            *depth,
+            *path_only,
+            f,
+            aval,
+        )),
+        Balance::UrlParam { name } => {
+            hash::url_param_key(req.uri.of(buf), name.as_bytes(), f, aval)
+        }
         Balance::Hdr {
             name,
             use_domain_only,
@@ -379,7 +459,41 @@ async fn exchange(
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
 ) -> Result<bool, Abort> {
-    let Some(be_id) = fe.default_backend else {
+    let fe_rules = &rt.rules.frontends[fe.id];
+    let mut edits = Edits::default();
+    let mut be_choice = fe.default_backend;
+    let local = if fe_rules.is_empty() {
+        None
+    } else {
+        client.local_addr().ok()
+    };
+    let vars = TxnVars::default();
+    if !fe_rules.is_empty() {
+        let verdict = {
+            let txn = HttpTxn {
+                rt,
+                fe,
+                backend: None,
+                peer,
+                local,
+                req_buf: cbuf.data(),
+                req,
+                resp: None,
+                vars: &vars,
+            };
+            let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
+            if matches!(v, Verdict::Continue) {
+                if let Some(b) = http_rules::eval_use_backend(&fe_rules.use_backend, &txn) {
+                    be_choice = Some(b);
+                }
+            }
+            v
+        };
+        if let Verdict::Reply(r) = verdict {
+            return local_reply(rt, fe, client, cbuf, req, ctx, r).await;
+        }
+    }
+    let Some(be_id) = be_choice else {
         return Err(Abort::new(b'P', TermPhase::Request, Some(503)));
     };
     let be = &rt.backends[be_id];
@@ -387,10 +501,84 @@ async fn exchange(
     if be.mode != Mode::Http {
         return Err(Abort::new(b'P', TermPhase::Request, Some(500)));
     }
+    let be_rules = &rt.rules.backends[be_id];
+    if !be_rules.http_request.is_empty() {
+        let verdict = {
+            let txn = HttpTxn {
+                rt,
+                fe,
+                backend: Some(be_id),
+                peer,
+                local,
+                req_buf: cbuf.data(),
+                req,
+                resp: None,
+                vars: &vars,
+            };
+            http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
+        };
+        if let Verdict::Reply(r) = verdict {
+            return local_reply(rt, fe, client, cbuf, req, ctx, r).await;
+        }
+    }
+    if !edits.del.is_empty() {
+        let buf = cbuf.data();
+        req.headers.retain(|h| {
+            let n = h.name.of(buf);
+            !edits
+                .del
+                .iter()
+                .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
+        });
+    }
     ctx.beconn = be.counters.enter();
-    let r = exchange_with_backend(rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx).await;
+    let r = exchange_with_backend(
+        rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &edits, &vars,
+    )
+    .await;
     be.counters.leave();
     r
+}
+
+/// Answers a request locally (deny, auth, redirect, return, tarpit) and logs it. The
+/// connection stays open when the client wants it and no request body is pending.
+async fn local_reply(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &mut TcpStream,
+    cbuf: &mut Buf,
+    req: &RequestHead,
+    ctx: &mut LogCtx<'_>,
+    r: http_rules::LocalReply,
+) -> Result<bool, Abort> {
+    if r.tarpit {
+        // HAProxy holds a tarpitted request for `timeout tarpit` (or `timeout connect`).
+        if let Some(t) = fe.timeouts.tarpit.or(fe.timeouts.connect) {
+            tokio::time::sleep(t).await;
+        }
+    }
+    let keep = !r.tarpit
+        && matches!(req.body, BodyKind::Empty)
+        && req.keep_alive()
+        && fe.conn_mode != HttpConnMode::Close;
+    cbuf.consume(req.head_len);
+    if write_all_timeout(client, &r.bytes, fe.timeouts.client)
+        .await
+        .is_err()
+    {
+        return Err(Abort::new(b'C', TermPhase::Request, None));
+    }
+    ctx.bytes_out += r.bytes.len() as u64;
+    ctx.status = Some(r.status);
+    access_log::log_http(
+        rt,
+        ctx,
+        &Outcome {
+            term: Term::new(r.who, TermPhase::Request),
+            status: i32::from(r.status),
+        },
+    );
+    Ok(keep)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -405,6 +593,8 @@ async fn exchange_with_backend(
     req: &mut RequestHead,
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
+    edits: &Edits,
+    vars: &TxnVars,
 ) -> Result<bool, Abort> {
     let conn_mode = worst_mode(fe.conn_mode, be.conn_mode);
     let key = if be.uses_hash() {
@@ -414,54 +604,70 @@ async fn exchange_with_backend(
     };
     let mut reuse = conn_mode == HttpConnMode::KeepAlive;
     loop {
-    let conn = match server_conn::connect(be, key, reuse).await {
-        Ok(c) => c,
-        Err(ConnectError::Assign(queue::AssignError::QueueTimeout)) => {
-            ctx.t_queue = Some(ctx.req_start.elapsed());
-            return Err(Abort::new(b's', TermPhase::Queue, Some(503)));
-        }
-        Err(ConnectError::Assign(_)) => {
-            return Err(Abort::new(b'S', TermPhase::Connect, Some(503)));
-        }
-        Err(ConnectError::Failed {
-            server,
-            timeout,
-            retries,
-            queued,
-        }) => {
-            ctx.server = Some(server);
-            ctx.retries = retries;
-            ctx.t_queue = Some(queued);
-            let who = if timeout { b's' } else { b'S' };
-            return Err(Abort::new(who, TermPhase::Connect, Some(503)));
-        }
-    };
-    let srv = conn.assigned.server;
-    ctx.server = Some(srv);
-    ctx.t_queue = Some(conn.assigned.queued);
-    ctx.t_connect = Some(conn.connect_time);
-    ctx.retries = conn.retries;
-    ctx.redispatched = conn.redispatched;
-    ctx.srv_queue = conn.assigned.srv_queue;
-    ctx.backend_queue = conn.assigned.backend_queue;
-    ctx.srv_conn = be.servers[srv].counters.current();
-    let mut server = conn.stream;
-    let r = forward(rt, fe, be, client, &mut server, peer, cbuf, sbuf, req, resp, ctx, conn_mode).await;
-    queue::release(be, srv);
-    return match r {
-        Ok((keep_client, reuse_server)) => {
-            if reuse_server {
-                server_conn::put_idle(be.id, srv, server);
+        let conn = match server_conn::connect(be, key, reuse).await {
+            Ok(c) => c,
+            Err(ConnectError::Assign(queue::AssignError::QueueTimeout)) => {
+                ctx.t_queue = Some(ctx.req_start.elapsed());
+                return Err(Abort::new(b's', TermPhase::Queue, Some(503)));
             }
-            Ok(keep_client)
-        }
-        // An idle connection the server closed just as we reused it: once more, fresh.
-        Err(a) if a.retryable && conn.reused => {
-            reuse = false;
-            continue;
-        }
-        Err(a) => Err(a),
-    };
+            Err(ConnectError::Assign(_)) => {
+                return Err(Abort::new(b'S', TermPhase::Connect, Some(503)));
+            }
+            Err(ConnectError::Failed {
+                server,
+                timeout,
+                retries,
+                queued,
+            }) => {
+                ctx.server = Some(server);
+                ctx.retries = retries;
+                ctx.t_queue = Some(queued);
+                let who = if timeout { b's' } else { b'S' };
+                return Err(Abort::new(who, TermPhase::Connect, Some(503)));
+            }
+        };
+        let srv = conn.assigned.server;
+        ctx.server = Some(srv);
+        ctx.t_queue = Some(conn.assigned.queued);
+        ctx.t_connect = Some(conn.connect_time);
+        ctx.retries = conn.retries;
+        ctx.redispatched = conn.redispatched;
+        ctx.srv_queue = conn.assigned.srv_queue;
+        ctx.backend_queue = conn.assigned.backend_queue;
+        ctx.srv_conn = be.servers[srv].counters.current();
+        let mut server = conn.stream;
+        let r = forward(
+            rt,
+            fe,
+            be,
+            client,
+            &mut server,
+            peer,
+            cbuf,
+            sbuf,
+            req,
+            resp,
+            ctx,
+            conn_mode,
+            edits,
+            vars,
+        )
+        .await;
+        queue::release(be, srv);
+        return match r {
+            Ok((keep_client, reuse_server)) => {
+                if reuse_server {
+                    server_conn::put_idle(be.id, srv, server);
+                }
+                Ok(keep_client)
+            }
+            // An idle connection the server closed just as we reused it: once more, fresh.
+            Err(a) if a.retryable && conn.reused => {
+                reuse = false;
+                continue;
+            }
+            Err(a) => Err(a),
+        };
     }
 }
 
@@ -491,6 +697,8 @@ async fn forward(
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
     conn_mode: HttpConnMode,
+    edits: &Edits,
+    vars: &TxnVars,
 ) -> Result<(bool, bool), Abort> {
     // ---- request head to the server
     let server_conn_hdr = if req.upgrade {
@@ -505,16 +713,19 @@ async fn forward(
     let mut out = take_vec();
     let mut ff_value = [0u8; 64];
     let ff = fe.forwardfor.as_ref().or(be.forwardfor.as_ref());
-    let mut extra_storage: [(&[u8], &[u8]); 1] = [(b"", b"")];
-    let mut extra: &[(&[u8], &[u8])] = &[];
+    let mut extra: Vec<(&[u8], &[u8])> = Vec::new();
     if let Some(ff) = ff {
-        if forwardfor_applies(ff, peer) && !(ff.if_none && req.header(cbuf.data(), &ff.header).is_some()) {
+        if forwardfor_applies(ff, peer)
+            && !(ff.if_none && req.header(cbuf.data(), &ff.header).is_some())
+        {
             let n = crate::net::write_ip(&mut ff_value, peer.ip());
-            extra_storage[0] = (ff.header.as_bytes(), &ff_value[..n]);
-            extra = &extra_storage[..];
+            extra.push((ff.header.as_bytes(), &ff_value[..n]));
         }
     }
-    sluice_http::write_request_head(cbuf.data(), req, server_conn_hdr, extra, &mut out);
+    for (n, v) in &edits.add {
+        extra.push((n, v));
+    }
+    sluice_http::write_request_head(cbuf.data(), req, server_conn_hdr, &extra, &mut out);
     let head_len = req.head_len;
     let w = write_all_timeout(server, &out, be.timeouts.server).await;
     give_vec(out);
@@ -547,20 +758,28 @@ async fn forward(
         }
         // Response head complete?
         if !sbuf.is_empty() {
-            match parse_response(sbuf.data(), &Limits { max_head: rt.max_head, max_headers: rt.max_headers }, req_method, resp) {
+            match parse_response(
+                sbuf.data(),
+                &Limits {
+                    max_head: rt.max_head,
+                    max_headers: rt.max_headers,
+                },
+                req_method,
+                resp,
+            ) {
                 Ok(true) => {
                     if (100..200).contains(&resp.status) && resp.status != 101 {
                         // Interim response: forward as is and wait for the final one.
                         let n = resp.head_len;
-                        if write_all_timeout(client, &sbuf.data()[..n], client_t).await.is_err() {
+                        if write_all_timeout(client, &sbuf.data()[..n], client_t)
+                            .await
+                            .is_err()
+                        {
                             return Err(Abort::new(b'C', TermPhase::Data, None));
                         }
                         ctx.bytes_out += n as u64;
                         sbuf.consume(n);
                         continue;
-                    }
-                    if body_empty {
-                        cbuf.consume(head_len);
                     }
                     break;
                 }
@@ -580,7 +799,11 @@ async fn forward(
             Interest::READABLE
         };
         let s_deadline = deadline(server_seen, server_t);
-        let c_deadline = if c_read { deadline(client_seen, client_t) } else { None };
+        let c_deadline = if c_read {
+            deadline(client_seen, client_t)
+        } else {
+            None
+        };
         tokio::select! {
             r = client.ready(Interest::READABLE), if c_read => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
@@ -621,10 +844,59 @@ async fn forward(
     ctx.t_response = Some(request_sent_at.elapsed());
     ctx.status = Some(resp.status);
 
+    // ---- http-response rules: the backend's first, then the frontend's (HAProxy's order)
+    let be_rules = &rt.rules.backends[be.id];
+    let fe_rules = &rt.rules.frontends[fe.id];
+    let mut res_edits = Edits::default();
+    if resp.status != 101
+        && !(be_rules.http_response.is_empty() && fe_rules.http_response.is_empty())
+    {
+        // Request fetches still see the head when it is in the buffer (body-less requests).
+        let req_buf: &[u8] = if body_empty { cbuf.data() } else { b"" };
+        let denied = {
+            let txn = HttpTxn {
+                rt,
+                fe,
+                backend: Some(be.id),
+                peer,
+                local: None,
+                req_buf,
+                req,
+                resp: Some((sbuf.data(), resp)),
+                vars,
+            };
+            http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits).or_else(|| {
+                http_rules::eval_response(&fe_rules.http_response, &txn, &mut res_edits)
+            })
+        };
+        if let Some(status) = denied {
+            if body_empty {
+                cbuf.consume(head_len);
+            }
+            return Err(Abort::new(b'P', TermPhase::Header, Some(status)));
+        }
+        if !res_edits.del.is_empty() {
+            let buf = sbuf.data();
+            resp.headers.retain(|h| {
+                let n = h.name.of(buf);
+                !res_edits
+                    .del
+                    .iter()
+                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
+            });
+        }
+    }
+    if body_empty {
+        cbuf.consume(head_len);
+    }
+
     // ---- response head to the client
     if resp.status == 101 {
         let n = resp.head_len;
-        if write_all_timeout(client, &sbuf.data()[..n], client_t).await.is_err() {
+        if write_all_timeout(client, &sbuf.data()[..n], client_t)
+            .await
+            .is_err()
+        {
             return Err(Abort::new(b'C', TermPhase::Data, None));
         }
         ctx.bytes_out += n as u64;
@@ -668,7 +940,12 @@ async fn forward(
         && !resp.conn_close
         && (resp.version == Version::Http11 || resp.conn_keep_alive);
     let mut out = take_vec();
-    sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &[], &mut out);
+    let res_extra: Vec<(&[u8], &[u8])> = res_edits
+        .add
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect();
+    sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &res_extra, &mut out);
     let n = resp.head_len;
     sbuf.consume(n);
     let w = write_all_timeout(client, &out, client_t).await;
@@ -703,8 +980,16 @@ async fn forward(
         }
         let s_read = !server_eof && approved == 0 && !sbuf.is_full();
         let c_write = approved > 0;
-        let c_deadline = if c_write { deadline(client_seen, client_t) } else { None };
-        let s_deadline = if s_read { deadline(server_seen, server_t) } else { None };
+        let c_deadline = if c_write {
+            deadline(client_seen, client_t)
+        } else {
+            None
+        };
+        let s_deadline = if s_read {
+            deadline(server_seen, server_t)
+        } else {
+            None
+        };
         tokio::select! {
             r = client.ready(Interest::WRITABLE), if c_write => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }

@@ -28,7 +28,12 @@ impl Drop for Slots<'_> {
     }
 }
 
-async fn accept_loop(rt: Arc<Runtime>, fe_id: usize, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    rt: Arc<Runtime>,
+    fe_id: usize,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let fe = &rt.frontends[fe_id];
         // Take the slots before accepting: at maxconn, connections wait in the kernel's
@@ -93,7 +98,8 @@ pub fn start(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
     // Hand socket `t` of every address to thread `t`.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
+        (0..threads).map(|_| Vec::new()).collect();
     for l in listeners {
         for (t, s) in l.sockets.into_iter().enumerate() {
             if let Some(v) = per_thread.get_mut(t) {
@@ -120,7 +126,12 @@ pub fn start(
                     let mut loops = Vec::new();
                     for (fe, s) in socks {
                         match TcpListener::from_std(s) {
-                            Ok(l) => loops.push(tokio::spawn(accept_loop(rt.clone(), fe, l, stop.clone()))),
+                            Ok(l) => loops.push(tokio::spawn(accept_loop(
+                                rt.clone(),
+                                fe,
+                                l,
+                                stop.clone(),
+                            ))),
                             Err(e) => eprintln!("[ALERT] worker {t}: listener: {e}"),
                         }
                     }

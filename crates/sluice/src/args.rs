@@ -33,13 +33,18 @@ pub enum ParseOutcome {
 }
 
 /// Flags HAProxy has that Sluice does not implement yet: refused, never ignored.
-const NOT_YET: &[&str] = &["-W", "-Ws", "-S", "-sf", "-st", "-x", "-C", "-L", "-n", "-m", "-dM", "-dr", "-dV"];
+const NOT_YET: &[&str] = &[
+    "-W", "-Ws", "-S", "-sf", "-st", "-x", "-C", "-L", "-n", "-m", "-dM", "-dr", "-dV",
+];
 
 pub fn parse(argv: impl IntoIterator<Item = String>) -> ParseOutcome {
     let mut a = Args::default();
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("'{name}' requires an argument"));
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| format!("'{name}' requires an argument"))
+        };
         match arg.as_str() {
             "-v" => return ParseOutcome::Version(false),
             "-vv" => return ParseOutcome::Version(true),
@@ -55,7 +60,10 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> ParseOutcome {
                 Ok(v) => a.pidfile = Some(PathBuf::from(v)),
                 Err(e) => return ParseOutcome::Usage(e),
             },
-            "-N" => match value("-N").and_then(|v| v.parse::<u32>().map_err(|_| format!("'-N' expects a number, not '{v}'"))) {
+            "-N" => match value("-N").and_then(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("'-N' expects a number, not '{v}'"))
+            }) {
                 Ok(n) => a.maxconn = Some(n),
                 Err(e) => return ParseOutcome::Usage(e),
             },
@@ -72,9 +80,13 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> ParseOutcome {
                 a.files.extend(it.by_ref().map(PathBuf::from));
             }
             other if NOT_YET.contains(&other) => {
-                return ParseOutcome::Usage(format!("option '{other}' is not supported by Sluice yet"));
+                return ParseOutcome::Usage(format!(
+                    "option '{other}' is not supported by Sluice yet"
+                ));
             }
-            other if other.starts_with("-f") && other.len() > 2 => a.files.push(PathBuf::from(&other[2..])),
+            other if other.starts_with("-f") && other.len() > 2 => {
+                a.files.push(PathBuf::from(&other[2..]))
+            }
             other => return ParseOutcome::Usage(format!("unknown option '{other}'")),
         }
     }
@@ -94,7 +106,8 @@ mod tests {
 
     #[test]
     fn haproxy_flags_parse() {
-        let ParseOutcome::Run(a) = p("-f a.cfg -f dir -c -db -q -p /tmp/x.pid -N 100 --threads 2") else {
+        let ParseOutcome::Run(a) = p("-f a.cfg -f dir -c -db -q -p /tmp/x.pid -N 100 --threads 2")
+        else {
             panic!("should parse");
         };
         assert_eq!(a.files, vec![PathBuf::from("a.cfg"), PathBuf::from("dir")]);
@@ -112,7 +125,9 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_flags_are_refused() {
-        assert!(matches!(p("-f a -W"), ParseOutcome::Usage(m) if m.contains("not supported by Sluice yet")));
+        assert!(
+            matches!(p("-f a -W"), ParseOutcome::Usage(m) if m.contains("not supported by Sluice yet"))
+        );
         assert!(matches!(p("-f a -Z"), ParseOutcome::Usage(m) if m.contains("unknown option")));
         assert!(matches!(p("-c"), ParseOutcome::Usage(m) if m.contains("No configuration file")));
         assert!(matches!(p("-f a --threads 0"), ParseOutcome::Usage(_)));

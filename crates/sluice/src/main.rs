@@ -15,7 +15,11 @@ fn print_version(verbose: bool) {
     println!("Sluice version {VERSION} - HAProxy 2.6 configuration language");
     if verbose {
         println!("Build options :");
-        println!("  TARGET  = {}-{}", std::env::consts::ARCH, std::env::consts::OS);
+        println!(
+            "  TARGET  = {}-{}",
+            std::env::consts::ARCH,
+            std::env::consts::OS
+        );
         println!("  FEATURES: +THREAD +REUSEPORT -OPENSSL -LUA -PROMEX");
         println!("Available polling systems :");
         println!("  epoll : pref=300,  test result OK");
@@ -52,12 +56,34 @@ fn run(args: Args) -> ExitCode {
                 eprintln!("{}", d.render(pid));
             }
             let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
-            alert(pid, &format!("config : Error(s) found in configuration file : {}", names.join(", ")));
+            alert(
+                pid,
+                &format!(
+                    "config : Error(s) found in configuration file : {}",
+                    names.join(", ")
+                ),
+            );
             alert(pid, "config : Fatal errors found in configuration.");
             return ExitCode::from(1);
         }
     };
     let mut cfg = loaded.config;
+    // Rules are compiled here too so `-c` reports their errors with file:line.
+    if let Err(diags) = sluice_proxy::rules::compile(&cfg) {
+        for d in &diags {
+            eprintln!("{}", d.render(pid));
+        }
+        let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+        alert(
+            pid,
+            &format!(
+                "config : Error(s) found in configuration file : {}",
+                names.join(", ")
+            ),
+        );
+        alert(pid, "config : Fatal errors found in configuration.");
+        return ExitCode::from(1);
+    }
     let quiet = args.quiet || cfg.global.quiet;
     if !quiet || args.check {
         for w in &loaded.warnings {
@@ -76,7 +102,11 @@ fn run(args: Args) -> ExitCode {
     let threads = args
         .threads
         .or(cfg.global.nbthread)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
         .max(1);
     let listeners = match sluice_proxy::bind(&cfg, threads) {
         Ok(l) => l,
@@ -84,7 +114,10 @@ fn run(args: Args) -> ExitCode {
             for line in e.to_string().lines() {
                 alert(pid, line);
             }
-            alert(pid, "[sluice.main()] Some protocols failed to start their listeners! Exiting.");
+            alert(
+                pid,
+                "[sluice.main()] Some protocols failed to start their listeners! Exiting.",
+            );
             return ExitCode::from(1);
         }
     };
@@ -102,7 +135,13 @@ fn run(args: Args) -> ExitCode {
     let pidfile = args.pidfile.clone().or(cfg.global.pidfile.clone());
     if let Some(p) = &pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            alert(std::process::id(), &format!("[sluice.main()] Cannot create pidfile {} : {e}", p.display()));
+            alert(
+                std::process::id(),
+                &format!(
+                    "[sluice.main()] Cannot create pidfile {} : {e}",
+                    p.display()
+                ),
+            );
             return ExitCode::from(1);
         }
     }
@@ -121,7 +160,10 @@ fn run(args: Args) -> ExitCode {
     loop {
         match sys::wait_signal() {
             sys::Signal::SoftStop => {
-                running.runtime.logger.log(5, b"Proxy stopping (soft stop).");
+                running
+                    .runtime
+                    .logger
+                    .log(5, b"Proxy stopping (soft stop).");
                 running.soft_stop();
                 running.join();
                 break;

@@ -20,7 +20,10 @@ pub fn daemonize() -> io::Result<bool> {
     unsafe {
         libc::setsid();
     }
-    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
     use std::os::fd::AsRawFd;
     for fd in 0..3 {
         // SAFETY: dup2 onto the standard descriptors with a valid open descriptor.

@@ -89,6 +89,8 @@ pub struct ProxyDraft {
     pub conn_mode: HttpConnMode,
     pub errorfiles: BTreeMap<u16, Vec<u8>>,
     pub disabled: bool,
+    /// Rule lines; never inherited from a defaults section.
+    pub rules: Vec<RuleLine>,
     pub balance: Balance,
     pub hash: HashSpec,
     pub servers: Vec<ServerDraft>,
@@ -148,6 +150,7 @@ impl ProxyDraft {
             conn_mode: HttpConnMode::KeepAlive,
             errorfiles: BTreeMap::new(),
             disabled: false,
+            rules: Vec::new(),
             balance: Balance::RoundRobin,
             hash: HashSpec::default(),
             servers: Vec::new(),

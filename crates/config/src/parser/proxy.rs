@@ -12,7 +12,7 @@ use crate::keywords::{
     option_info, proxy_keyword_caps, unsupported, BE, DEF, FE, PROXY_KEYWORDS, SECTION_NAMES,
 };
 use crate::lexer::Line;
-use crate::model::{AccessLog, ForwardFor, Global, HttpConnMode, Mode};
+use crate::model::{AccessLog, ForwardFor, Global, HttpConnMode, Mode, RuleLine};
 use crate::units::{atol, parse_time, time_error_message};
 
 /// Status codes `errorfile` accepts in HAProxy 2.6.
@@ -159,6 +159,14 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
+        // Compiled by the rules compiler, which reports its own errors at this line.
+        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" => {
+            p.rules.push(RuleLine {
+                keyword: kw.to_string(),
+                words: words.to_vec(),
+                location: loc.clone(),
+            });
+        }
         "disabled" | "enabled" => {
             if let Some(extra) = words.get(1) {
                 alert(format!(

@@ -78,7 +78,10 @@ fn main() -> anyhow::Result<()> {
     })?;
     let threads = loaded.config.global.nbthread.unwrap_or(1);
     let running = sluice_proxy::start(&loaded.config, threads, false)?;
-    eprintln!("Sluice is listening on 127.0.0.1:8080 ({}), balancing over app1:app2:app3 weighted 2:1:3.", cfg_path.display());
+    eprintln!(
+        "Sluice is listening on 127.0.0.1:8080 ({}), balancing over app1:app2:app3 weighted 2:1:3.",
+        cfg_path.display()
+    );
     eprintln!("Twelve requests through it:");
     for _ in 0..12 {
         eprintln!("  {}", fetch(8080)?);

@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 
-use crate::support::{get, free_port, Backend, Behaviour, Client, Haproxy, Sluice};
+use crate::support::{free_port, get, Backend, Behaviour, Client, Haproxy, Sluice};
 use crate::{defaults, servers};
 
 fn farm(n: usize) -> Vec<Backend> {
-    (1..=n).map(|i| Backend::start(&format!("s{i}"), Behaviour::Hello)).collect()
+    (1..=n)
+        .map(|i| Backend::start(&format!("s{i}"), Behaviour::Hello))
+        .collect()
 }
 
 fn cfg_for(port: u16, balance: &str, lines: &str) -> String {
@@ -68,7 +70,10 @@ fn static_rr_weights_hold_over_600_requests() {
 fn first_sends_everything_to_the_first_server_with_room() {
     let b = farm(2);
     let port = free_port();
-    let _s = Sluice::start(&cfg_for(port, "first", &servers(&[&b[0], &b[1]], "maxconn 10")), port);
+    let _s = Sluice::start(
+        &cfg_for(port, "first", &servers(&[&b[0], &b[1]], "maxconn 10")),
+        port,
+    );
     let m = count(port, (0..20).map(|_| "/".to_string()));
     assert_eq!(m.get("s1"), Some(&20));
 }
@@ -77,7 +82,10 @@ fn first_sends_everything_to_the_first_server_with_room() {
 fn leastconn_spreads_sequential_requests_over_all_servers() {
     let b = farm(3);
     let port = free_port();
-    let _s = Sluice::start(&cfg_for(port, "leastconn", &servers(&[&b[0], &b[1], &b[2]], "")), port);
+    let _s = Sluice::start(
+        &cfg_for(port, "leastconn", &servers(&[&b[0], &b[1], &b[2]], "")),
+        port,
+    );
     let m = count(port, (0..30).map(|_| "/".to_string()));
     assert_eq!(m.len(), 3, "all servers used: {m:?}");
 }
@@ -86,7 +94,10 @@ fn leastconn_spreads_sequential_requests_over_all_servers() {
 fn random_2_uses_every_server() {
     let b = farm(3);
     let port = free_port();
-    let _s = Sluice::start(&cfg_for(port, "random(2)", &servers(&[&b[0], &b[1], &b[2]], "")), port);
+    let _s = Sluice::start(
+        &cfg_for(port, "random(2)", &servers(&[&b[0], &b[1], &b[2]], "")),
+        port,
+    );
     let m = count(port, (0..90).map(|_| "/".to_string()));
     assert_eq!(m.len(), 3, "{m:?}");
 }
@@ -95,7 +106,11 @@ fn random_2_uses_every_server() {
 fn uri_consistent_hash_is_stable_and_spreads() {
     let b = farm(3);
     let port = free_port();
-    let cfg = cfg_for(port, "uri\n    hash-type consistent", &servers(&[&b[0], &b[1], &b[2]], ""));
+    let cfg = cfg_for(
+        port,
+        "uri\n    hash-type consistent",
+        &servers(&[&b[0], &b[1], &b[2]], ""),
+    );
     let _s = Sluice::start(&cfg, port);
     let mut first: HashMap<String, String> = HashMap::new();
     let mut c = Client::connect(port);
@@ -116,7 +131,10 @@ fn uri_consistent_hash_is_stable_and_spreads() {
 fn url_param_hash_sticks_and_falls_back_to_roundrobin() {
     let b = farm(3);
     let port = free_port();
-    let _s = Sluice::start(&cfg_for(port, "url_param user", &servers(&[&b[0], &b[1], &b[2]], "")), port);
+    let _s = Sluice::start(
+        &cfg_for(port, "url_param user", &servers(&[&b[0], &b[1], &b[2]], "")),
+        port,
+    );
     let mut c = Client::connect(port);
     let a = c.get("/x?user=alice").server();
     for _ in 0..10 {
@@ -130,7 +148,10 @@ fn url_param_hash_sticks_and_falls_back_to_roundrobin() {
 fn hdr_hash_sticks_per_header_value() {
     let b = farm(3);
     let port = free_port();
-    let _s = Sluice::start(&cfg_for(port, "hdr(x-user)", &servers(&[&b[0], &b[1], &b[2]], "")), port);
+    let _s = Sluice::start(
+        &cfg_for(port, "hdr(x-user)", &servers(&[&b[0], &b[1], &b[2]], "")),
+        port,
+    );
     let mut c = Client::connect(port);
     let mut seen = HashMap::new();
     for round in 0..3 {
@@ -148,7 +169,13 @@ fn hdr_hash_sticks_per_header_value() {
 fn hash_picks_agree_with_haproxy() {
     let hap = crate::require_haproxy!();
     let b = farm(3);
-    for balance in ["uri", "uri\n    hash-type consistent", "uri whole\n    hash-type consistent", "source", "source\n    hash-type consistent"] {
+    for balance in [
+        "uri",
+        "uri\n    hash-type consistent",
+        "uri whole\n    hash-type consistent",
+        "source",
+        "source\n    hash-type consistent",
+    ] {
         let sport = free_port();
         let hport = free_port();
         let lines = format!(
@@ -161,7 +188,10 @@ fn hash_picks_agree_with_haproxy() {
             let p = format!("/k/{i}?v={}", i * 7);
             let a = get(sport, &p).server();
             let h = get(hport, &p).server();
-            assert_eq!(a, h, "balance {balance:?}: key {p} went to {a} in Sluice, {h} in HAProxy");
+            assert_eq!(
+                a, h,
+                "balance {balance:?}: key {p} went to {a} in Sluice, {h} in HAProxy"
+            );
         }
     }
 }

@@ -65,7 +65,10 @@ fn backup_takes_over_when_all_actives_are_down() {
 
 #[test]
 fn http_check_with_expect_status_marks_wrong_status_down() {
-    let bad = Backend::start("bad", Behaviour::Raw(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_vec()));
+    let bad = Backend::start(
+        "bad",
+        Behaviour::Raw(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_vec()),
+    );
     let good = Backend::start("good", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
@@ -81,7 +84,10 @@ fn http_check_with_expect_status_marks_wrong_status_down() {
         (good.requests.load(std::sync::atomic::Ordering::SeqCst) > 0).then_some(())
     });
     let head = good.last_head.lock().unwrap().clone();
-    assert!(head.starts_with("GET /health HTTP/1.0"), "check request sent as configured: {head}");
+    assert!(
+        head.starts_with("GET /health HTTP/1.0"),
+        "check request sent as configured: {head}"
+    );
     for _ in 0..4 {
         assert_eq!(get(port, "/").server(), "good");
     }

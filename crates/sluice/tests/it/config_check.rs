@@ -26,6 +26,10 @@ fn seed_configs_get_haproxy_verdicts() {
         "source-consistent.cfg",
         "uri-consistent.cfg",
         "tcp-proxy.cfg",
+        "acl-examples.cfg",
+        "l7-static-dynamic.cfg",
+        "path-routing.cfg",
+        "basic-auth-map.cfg",
     ];
     for name in ok {
         let (code, out) = check_config(&dir, Path::new(name));
@@ -35,8 +39,14 @@ fn seed_configs_get_haproxy_verdicts() {
     let (code, out) = check_config(&dir, Path::new("random-draw.cfg"));
     assert_eq!(code, 1, "random-draw.cfg is invalid in HAProxy too");
     assert!(out.contains("parsing [random-draw.cfg:20]"), "{out}");
-    assert!(out.contains("unknown keyword 'random' in 'backend' section"), "{out}");
-    assert!(out.contains("balance random(2)"), "hint names the valid form: {out}");
+    assert!(
+        out.contains("unknown keyword 'random' in 'backend' section"),
+        "{out}"
+    );
+    assert!(
+        out.contains("balance random(2)"),
+        "hint names the valid form: {out}"
+    );
 }
 
 #[test]
@@ -63,8 +73,14 @@ fn unknown_keyword_reports_file_line_and_hint() {
     let (code, out) = check_config(&dir, &f);
     assert_eq!(code, 1);
     assert!(out.contains("bad.cfg:4]"), "{out}");
-    assert!(out.contains("roundrobin"), "did-you-mean for the algorithm: {out}");
-    assert!(out.contains("bad.cfg:5]"), "all errors reported, not just the first: {out}");
+    assert!(
+        out.contains("roundrobin"),
+        "did-you-mean for the algorithm: {out}"
+    );
+    assert!(
+        out.contains("bad.cfg:5]"),
+        "all errors reported, not just the first: {out}"
+    );
     assert!(out.contains("'sever'"), "{out}");
 }
 
@@ -72,7 +88,11 @@ fn unknown_keyword_reports_file_line_and_hint() {
 fn unsupported_keyword_is_refused_not_ignored() {
     let dir = tempdir();
     let f = dir.join("stick.cfg");
-    std::fs::write(&f, "backend be\n    stick-table type ip size 1m\n    server s1 127.0.0.1:80\n").unwrap();
+    std::fs::write(
+        &f,
+        "backend be\n    stick-table type ip size 1m\n    server s1 127.0.0.1:80\n",
+    )
+    .unwrap();
     let (code, out) = check_config(&dir, &f);
     assert_eq!(code, 1);
     assert!(out.contains("stick.cfg:2]"), "{out}");
@@ -86,7 +106,12 @@ fn haproxy_agrees_on_seed_verdicts() {
         eprintln!("skipped: ../shared/seeds/configs is not beside the checkout");
         return;
     };
-    for name in ["simple-roundrobin.cfg", "weighted-roundrobin.cfg", "random-draw.cfg", "tcp-proxy.cfg"] {
+    for name in [
+        "simple-roundrobin.cfg",
+        "weighted-roundrobin.cfg",
+        "random-draw.cfg",
+        "tcp-proxy.cfg",
+    ] {
         let h = std::process::Command::new(&hap)
             .args(["-c", "-f", name])
             .current_dir(&dir)

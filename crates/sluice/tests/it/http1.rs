@@ -26,14 +26,21 @@ fn keepalive_client_requests_reuse_one_server_connection() {
         assert_eq!(r.text(), "hello from s1\n");
     }
     assert_eq!(b.requests.load(std::sync::atomic::Ordering::SeqCst), 20);
-    assert_eq!(b.connections.load(std::sync::atomic::Ordering::SeqCst), 1, "server connection reused");
+    assert_eq!(
+        b.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "server connection reused"
+    );
 }
 
 #[test]
 fn http_server_close_opens_a_server_connection_per_request() {
     let b = Backend::start("s1", Behaviour::Hello);
     let port = free_port();
-    let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), "    option http-server-close\n"), port);
+    let _s = Sluice::start(
+        &proxy_cfg(port, &servers(&[&b], ""), "    option http-server-close\n"),
+        port,
+    );
     let mut c = Client::connect(port);
     for _ in 0..5 {
         assert_eq!(c.get("/").status, 200);
@@ -45,7 +52,10 @@ fn http_server_close_opens_a_server_connection_per_request() {
 fn httpclose_closes_the_client_after_one_response() {
     let b = Backend::start("s1", Behaviour::Hello);
     let port = free_port();
-    let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), "    option httpclose\n"), port);
+    let _s = Sluice::start(
+        &proxy_cfg(port, &servers(&[&b], ""), "    option httpclose\n"),
+        port,
+    );
     let mut c = Client::connect(port);
     let r = c.get("/");
     assert_eq!(r.status, 200);
@@ -90,7 +100,7 @@ fn chunked_upload_larger_than_buffers_streams_through() {
 fn content_length_download_larger_than_buffers() {
     let size = 3 * 1024 * 1024;
     let mut resp = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").into_bytes();
-    resp.extend(std::iter::repeat(b'z').take(size));
+    resp.extend(std::iter::repeat_n(b'z', size));
     let b = Backend::start("s1", Behaviour::Raw(resp));
     let port = free_port();
     let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), ""), port);
@@ -123,7 +133,12 @@ fn websocket_upgrade_switches_to_a_tunnel() {
     c.send(b"GET /ws HTTP/1.1\r\nhost: t\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n");
     let r = c.read_response_to(true).expect("101");
     assert_eq!(r.status, 101);
-    assert!(b.last_head.lock().unwrap().to_ascii_lowercase().contains("upgrade: websocket"));
+    assert!(b
+        .last_head
+        .lock()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("upgrade: websocket"));
     c.send(b"\x81\x05hello");
     let mut got = [0u8; 7];
     c.r.read_exact(&mut got).expect("echo");
@@ -146,7 +161,10 @@ fn http10_client_gets_its_response_and_close() {
 fn forwardfor_adds_the_client_address() {
     let b = Backend::start("s1", Behaviour::Hello);
     let port = free_port();
-    let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), "    option forwardfor\n"), port);
+    let _s = Sluice::start(
+        &proxy_cfg(port, &servers(&[&b], ""), "    option forwardfor\n"),
+        port,
+    );
     assert_eq!(crate::support::get(port, "/").status, 200);
     let head = b.last_head.lock().unwrap().to_ascii_lowercase();
     assert!(head.contains("x-forwarded-for: 127.0.0.1"), "{head}");
@@ -156,14 +174,38 @@ fn forwardfor_adds_the_client_address() {
 fn forwardfor_except_skips_the_network_and_custom_header_name() {
     let b = Backend::start("s1", Behaviour::Hello);
     let port = free_port();
-    let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), "    option forwardfor except 127.0.0.0/8\n"), port);
+    let _s = Sluice::start(
+        &proxy_cfg(
+            port,
+            &servers(&[&b], ""),
+            "    option forwardfor except 127.0.0.0/8\n",
+        ),
+        port,
+    );
     assert_eq!(crate::support::get(port, "/").status, 200);
-    assert!(!b.last_head.lock().unwrap().to_ascii_lowercase().contains("x-forwarded-for"));
+    assert!(!b
+        .last_head
+        .lock()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("x-forwarded-for"));
 
     let port2 = free_port();
-    let _s2 = Sluice::start(&proxy_cfg(port2, &servers(&[&b], ""), "    option forwardfor header X-Client\n"), port2);
+    let _s2 = Sluice::start(
+        &proxy_cfg(
+            port2,
+            &servers(&[&b], ""),
+            "    option forwardfor header X-Client\n",
+        ),
+        port2,
+    );
     assert_eq!(crate::support::get(port2, "/").status, 200);
-    assert!(b.last_head.lock().unwrap().to_ascii_lowercase().contains("x-client: 127.0.0.1"));
+    assert!(b
+        .last_head
+        .lock()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("x-client: 127.0.0.1"));
 }
 
 /// Malformed requests get HAProxy's answers.
@@ -173,12 +215,32 @@ fn malformed_requests_get_haproxy_statuses() {
     let port = free_port();
     let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), ""), port);
     let long_uri = format!("GET /{} HTTP/1.1\r\nhost: t\r\n\r\n", "a".repeat(20000));
-    let big_header = format!("GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n", "b".repeat(20000));
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n",
+        "b".repeat(20000)
+    );
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
-        ("conflicting content-length", b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd".to_vec(), 400),
-        ("bad content-length", b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3x\r\n\r\nabc".to_vec(), 400),
-        ("space before colon", b"GET / HTTP/1.1\r\nhost : t\r\n\r\n".to_vec(), 400),
-        ("bad header name", b"GET / HTTP/1.1\r\nho(st: t\r\n\r\n".to_vec(), 400),
+        (
+            "conflicting content-length",
+            b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"
+                .to_vec(),
+            400,
+        ),
+        (
+            "bad content-length",
+            b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3x\r\n\r\nabc".to_vec(),
+            400,
+        ),
+        (
+            "space before colon",
+            b"GET / HTTP/1.1\r\nhost : t\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "bad header name",
+            b"GET / HTTP/1.1\r\nho(st: t\r\n\r\n".to_vec(),
+            400,
+        ),
         ("garbage", b"\x01\x02\x03 hello\r\n\r\n".to_vec(), 400),
         // HAProxy 2.6 answers 400, not 414, when the request line overflows its buffer.
         ("uri longer than the buffer", long_uri.into_bytes(), 400),
@@ -188,7 +250,11 @@ fn malformed_requests_get_haproxy_statuses() {
         let r = raw(port, &bytes).unwrap_or_else(|| panic!("{what}: no response"));
         assert_eq!(r.status, status, "{what}");
     }
-    assert_eq!(b.requests.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing malformed reached the server");
+    assert_eq!(
+        b.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing malformed reached the server"
+    );
 }
 
 /// The same malformed inputs, side by side with HAProxy: identical statuses.
@@ -201,17 +267,27 @@ fn malformed_request_statuses_match_haproxy() {
     let _s = Sluice::start(&proxy_cfg(sport, &servers(&[&b], ""), ""), sport);
     let _h = Haproxy::start(&hap, &proxy_cfg(hport, &servers(&[&b], ""), ""), hport);
     let inputs: Vec<Vec<u8>> = vec![
-        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd".to_vec(),
+        b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"
+            .to_vec(),
         b"GET / HTTP/1.1\r\nhost : t\r\n\r\n".to_vec(),
         b"GET / HTTP/1.1\r\nho(st: t\r\n\r\n".to_vec(),
         b"POST / HTTP/1.1\r\nhost: t\r\ntransfer-encoding: gzip\r\n\r\n".to_vec(),
         format!("GET /{} HTTP/1.1\r\nhost: t\r\n\r\n", "a".repeat(20000)).into_bytes(),
-        format!("GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n", "b".repeat(20000)).into_bytes(),
+        format!(
+            "GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n",
+            "b".repeat(20000)
+        )
+        .into_bytes(),
     ];
     for bytes in inputs {
         let a = raw(sport, &bytes).map(|r| r.status);
         let h = raw(hport, &bytes).map(|r| r.status);
-        assert_eq!(a, h, "input {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(60)]));
+        assert_eq!(
+            a,
+            h,
+            "input {:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
+        );
     }
 }
 
@@ -242,7 +318,10 @@ fn incomplete_request_head_times_out_with_408() {
 
 #[test]
 fn server_closing_without_response_answers_502() {
-    let b = Backend::start("s1", Behaviour::Raw(b"garbage without status line\r\n\r\n".to_vec()));
+    let b = Backend::start(
+        "s1",
+        Behaviour::Raw(b"garbage without status line\r\n\r\n".to_vec()),
+    );
     let port = free_port();
     let _s = Sluice::start(&proxy_cfg(port, &servers(&[&b], ""), ""), port);
     assert_eq!(crate::support::get(port, "/").status, 502);
@@ -252,7 +331,11 @@ fn server_closing_without_response_answers_502() {
 fn no_usable_server_answers_503() {
     let port = free_port();
     let dead = free_port();
-    let cfg = proxy_cfg(port, &format!("    retries 0\n    server s1 127.0.0.1:{dead}\n"), "");
+    let cfg = proxy_cfg(
+        port,
+        &format!("    retries 0\n    server s1 127.0.0.1:{dead}\n"),
+        "",
+    );
     let _s = Sluice::start(&cfg, port);
     let r = crate::support::get(port, "/");
     assert_eq!(r.status, 503);
@@ -327,7 +410,10 @@ fn errorfile_replaces_the_builtin_page() {
     std::fs::write(&page, "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsorry\n").unwrap();
     let cfg = proxy_cfg(
         port,
-        &format!("    retries 0\n    errorfile 503 {}\n    server s1 127.0.0.1:{dead}\n", page.display()),
+        &format!(
+            "    retries 0\n    errorfile 503 {}\n    server s1 127.0.0.1:{dead}\n",
+            page.display()
+        ),
         "",
     );
     let _s = Sluice::start(&cfg, port);
@@ -340,7 +426,11 @@ fn errorfile_replaces_the_builtin_page() {
 fn listen_section_serves_as_frontend_and_backend() {
     let b = Backend::start("s1", Behaviour::Hello);
     let port = free_port();
-    let cfg = format!("{}listen web\n    bind 127.0.0.1:{port}\n{}", defaults("http"), servers(&[&b], ""));
+    let cfg = format!(
+        "{}listen web\n    bind 127.0.0.1:{port}\n{}",
+        defaults("http"),
+        servers(&[&b], "")
+    );
     let _s = Sluice::start(&cfg, port);
     assert_eq!(crate::support::get(port, "/").server(), "s1");
 }

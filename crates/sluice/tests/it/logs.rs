@@ -1,7 +1,7 @@
 //! Access logs in HAProxy's formats, written to stdout.
 
-use crate::support::{free_port, get, Backend, Behaviour, Sluice};
 use crate::servers;
+use crate::support::{free_port, get, Backend, Behaviour, Sluice};
 
 #[test]
 fn httplog_line_has_haproxy_fields() {
@@ -18,7 +18,10 @@ fn httplog_line_has_haproxy_fields() {
     // 127.0.0.1:PORT [dd/Mmm/yyyy:hh:mm:ss.mmm] web app/s1 TR/Tw/Tc/Tr/Ta 200 BYTES - - ---- a/f/b/s/r 0/0 "GET /hello?x=1 HTTP/1.1"
     let f: Vec<&str> = line.split(' ').collect();
     assert!(f[0].starts_with("127.0.0.1:"), "{line}");
-    assert!(f[1].starts_with('[') && f[1].ends_with(']') && f[1].len() == 26, "{line}");
+    assert!(
+        f[1].starts_with('[') && f[1].ends_with(']') && f[1].len() == 26,
+        "{line}"
+    );
     assert_eq!(f[2], "web");
     assert_eq!(f[3], "app/s1");
     assert_eq!(f[4].split('/').count(), 5, "{line}");
@@ -66,12 +69,19 @@ fn bad_request_is_logged_as_badreq_with_pr_state() {
     let r = crate::support::raw(port, b"GET / HTTP/1.1\r\nho st: x\r\n\r\n").unwrap();
     assert_eq!(r.status, 400);
     let line = crate::support::wait_for("the PR-- line", || {
-        s.stdout().lines().find(|l| l.contains(" PR-- ")).map(str::to_string)
+        s.stdout()
+            .lines()
+            .find(|l| l.contains(" PR-- "))
+            .map(str::to_string)
     });
     // As HAProxy 2.6 logs it: no timers, 0 bytes, the request shown as <BADREQ>.
     assert!(line.contains(" web web/<NOSRV> -1/-1/-1/-1/"), "{line}");
     assert!(line.contains(" 400 0 - - PR-- "), "{line}");
     assert!(line.ends_with("\"<BADREQ>\""), "{line}");
     // The readiness probe (connect, close) is logged as HAProxy does: 400, CR--.
-    assert!(s.stdout().lines().any(|l| l.contains(" 400 0 - - CR-- ")), "{}", s.stdout());
+    assert!(
+        s.stdout().lines().any(|l| l.contains(" 400 0 - - CR-- ")),
+        "{}",
+        s.stdout()
+    );
 }

@@ -1,5 +1,8 @@
 //! Integration tests: the real `sluice` binary against real backends on loopback.
 
+// Test harness code: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod balancing;
@@ -7,6 +10,7 @@ mod checks;
 mod config_check;
 mod http1;
 mod logs;
+mod rules;
 mod tcp;
 
 /// The `defaults` most tests share.

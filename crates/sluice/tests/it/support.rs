@@ -66,7 +66,20 @@ impl Sluice {
     }
 
     pub fn start_with(cfg: &str, ports: &[u16], extra_args: &[&str]) -> Sluice {
+        Self::start_files(cfg, ports, extra_args, &[])
+    }
+
+    /// Like `start_with`, with files (name, content) written beside the config first.
+    pub fn start_files(
+        cfg: &str,
+        ports: &[u16],
+        extra_args: &[&str],
+        files: &[(&str, &str)],
+    ) -> Sluice {
         let dir = tempdir();
+        for (name, content) in files {
+            std::fs::write(dir.join(name), content).expect("write file");
+        }
         let path = dir.join("sluice.cfg");
         std::fs::write(&path, cfg).expect("write cfg");
         let stdout_path = dir.join("stdout");
@@ -206,7 +219,11 @@ pub struct Backend {
 
 impl Backend {
     pub fn start(name: &str, behaviour: Behaviour) -> Backend {
-        Self::start_on(TcpListener::bind("127.0.0.1:0").expect("bind backend"), name, behaviour)
+        Self::start_on(
+            TcpListener::bind("127.0.0.1:0").expect("bind backend"),
+            name,
+            behaviour,
+        )
     }
 
     pub fn start_on(l: TcpListener, name: &str, behaviour: Behaviour) -> Backend {
@@ -283,13 +300,16 @@ fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 /// Reads a request body per its framing; returns the bytes.
 fn read_body(r: &mut BufReader<TcpStream>, head: &str) -> Vec<u8> {
     let mut body = Vec::new();
-    if header_value(head, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+    if header_value(head, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    {
         loop {
             let mut line = String::new();
             if r.read_line(&mut line).unwrap_or(0) == 0 {
                 break;
             }
-            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
             if size == 0 {
                 // trailers until blank line
                 loop {
@@ -308,14 +328,22 @@ fn read_body(r: &mut BufReader<TcpStream>, head: &str) -> Vec<u8> {
             let mut crlf = [0u8; 2];
             let _ = r.read_exact(&mut crlf);
         }
-    } else if let Some(len) = header_value(head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
+    } else if let Some(len) =
+        header_value(head, "content-length").and_then(|v| v.parse::<usize>().ok())
+    {
         body.resize(len, 0);
         let _ = r.read_exact(&mut body);
     }
     body
 }
 
-fn serve_conn(s: TcpStream, name: &str, b: &Behaviour, requests: &AtomicUsize, last: &Mutex<String>) {
+fn serve_conn(
+    s: TcpStream,
+    name: &str,
+    b: &Behaviour,
+    requests: &AtomicUsize,
+    last: &Mutex<String>,
+) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     let mut w = match s.try_clone() {
         Ok(w) => w,
@@ -323,21 +351,28 @@ fn serve_conn(s: TcpStream, name: &str, b: &Behaviour, requests: &AtomicUsize, l
     };
     let mut r = BufReader::new(s);
     loop {
-        let Some(head) = read_head(&mut r) else { return };
+        let Some(head) = read_head(&mut r) else {
+            return;
+        };
         requests.fetch_add(1, Ordering::SeqCst);
         *last.lock().unwrap() = head.clone();
         if header_value(&head, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
             let _ = w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
         let body = read_body(&mut r, &head);
-        let close = header_value(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let close =
+            header_value(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         match b {
             Behaviour::Hello | Behaviour::Gated(_) => {
                 if let Behaviour::Gated(g) = b {
                     g.wait();
                 }
                 let text = format!("hello from {name}\n");
-                let body = if head.starts_with("HEAD ") { "" } else { text.as_str() };
+                let body = if head.starts_with("HEAD ") {
+                    ""
+                } else {
+                    text.as_str()
+                };
                 let resp = format!(
                     "HTTP/1.1 200 OK\r\nx-server: {name}\r\ncontent-length: {}\r\n{}\r\n{body}",
                     text.len(),
@@ -414,7 +449,18 @@ pub struct Client {
 
 impl Client {
     pub fn connect(port: u16) -> Client {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to sluice");
+        Self::connect_from("127.0.0.1", port)
+    }
+
+    /// Connects from a chosen loopback source address (e.g. 127.0.0.2), to test `src` rules.
+    pub fn connect_from(src: &str, port: u16) -> Client {
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let from: SocketAddr = format!("{src}:0").parse().expect("source address");
+        sock.bind(&from.into()).expect("bind source");
+        let to: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        sock.connect(&to.into()).expect("connect to sluice");
+        let s: TcpStream = sock.into();
         s.set_read_timeout(Some(DEADLINE)).expect("timeout");
         let w = s.try_clone().expect("clone");
         Client {
@@ -438,7 +484,9 @@ impl Client {
         let mut body = Vec::new();
         if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
             // no body
-        } else if header_value(&head, "transfer-encoding").is_some() || header_value(&head, "content-length").is_some() {
+        } else if header_value(&head, "transfer-encoding").is_some()
+            || header_value(&head, "content-length").is_some()
+        {
             body = read_body(&mut self.r, &head);
         } else {
             let _ = self.r.read_to_end(&mut body);
@@ -474,7 +522,11 @@ pub fn raw(port: u16, bytes: &[u8]) -> Option<Response> {
 
 /// HAProxy, when installed (the reference implementation), for side-by-side tests.
 pub fn haproxy_bin() -> Option<PathBuf> {
-    for p in ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "/usr/bin/haproxy"] {
+    for p in [
+        "/usr/sbin/haproxy",
+        "/usr/local/sbin/haproxy",
+        "/usr/bin/haproxy",
+    ] {
         let p = PathBuf::from(p);
         if p.exists() {
             return Some(p);
@@ -507,7 +559,10 @@ impl Haproxy {
         let end = Instant::now() + DEADLINE;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < end, "haproxy did not start");
-            assert!(h.child.try_wait().ok().flatten().is_none(), "haproxy exited");
+            assert!(
+                h.child.try_wait().ok().flatten().is_none(),
+                "haproxy exited"
+            );
             std::thread::park_timeout(Duration::from_millis(5));
         }
         h

@@ -44,7 +44,10 @@ fn tcp_relays_both_ways_with_half_close_and_round_robin() {
     let a = echo_server("a");
     let b = echo_server("b");
     let port = free_port();
-    let _s = Sluice::start(&tcp_cfg(port, &format!("    server a {a}\n    server b {b}\n"), ""), port);
+    let _s = Sluice::start(
+        &tcp_cfg(port, &format!("    server a {a}\n    server b {b}\n"), ""),
+        port,
+    );
     let mut seen = Vec::new();
     for i in 0..4 {
         let payload = format!("payload-{i}");
@@ -100,7 +103,10 @@ fn tcp_client_timeout_closes_an_idle_session() {
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     c.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut b = [0u8; 1];
-    assert!(matches!(c.read(&mut b), Ok(0)), "client side closed by timeout");
+    assert!(
+        matches!(c.read(&mut b), Ok(0)),
+        "client side closed by timeout"
+    );
     assert!(holder.join().unwrap(), "server side closed too");
 }
 
@@ -108,7 +114,14 @@ fn tcp_client_timeout_closes_an_idle_session() {
 fn tcp_connect_failure_closes_the_client() {
     let port = free_port();
     let dead = free_port();
-    let _s = Sluice::start(&tcp_cfg(port, &format!("    retries 0\n    server a 127.0.0.1:{dead}\n"), ""), port);
+    let _s = Sluice::start(
+        &tcp_cfg(
+            port,
+            &format!("    retries 0\n    server a 127.0.0.1:{dead}\n"),
+            "",
+        ),
+        port,
+    );
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     c.set_read_timeout(Some(DEADLINE)).unwrap();
     let mut b = [0u8; 8];

@@ -1,0 +1,278 @@
+//! Running compiled `http-request` / `http-response` / `use_backend` rules on one transaction
+//! (manual 4.2): header edits to apply when the head is forwarded, or a local reply
+//! (deny, auth, redirect, return, tarpit) that ends the request here.
+
+use std::io::Write;
+
+use sluice_expr::Txn;
+
+use crate::rules::{
+    BackendTarget, Redirect, RedirectKind, ReqAction, ResAction, Return, ReturnBody, Rule,
+    UseBackend,
+};
+use crate::txn::{HttpTxn, RuleVars};
+
+/// Header changes decided by rules, applied when the head is written out. HAProxy applies
+/// each edit at once so later rules see it; here later rules see the received head.
+#[derive(Default)]
+pub struct Edits {
+    pub del: Vec<String>,
+    pub add: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self.del.is_empty() && self.add.is_empty()
+    }
+}
+
+/// A response Sluice makes itself.
+pub struct LocalReply {
+    pub bytes: Vec<u8>,
+    pub status: u16,
+    /// Termination state's first letter: `P` (denied) or `L` (locally processed).
+    pub who: u8,
+    /// `tarpit`: hold the connection this long before answering.
+    pub tarpit: bool,
+}
+
+pub enum Verdict {
+    Continue,
+    Reply(LocalReply),
+}
+
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+fn render(f: &sluice_expr::LogFormat, txn: &HttpTxn<'_>, out: &mut Vec<u8>) {
+    f.render(txn, &RuleVars { txn }, out);
+}
+
+/// Evaluates `http-request` rules in order until one ends the evaluation.
+pub fn eval_request(rules: &[Rule<ReqAction>], txn: &HttpTxn<'_>, edits: &mut Edits) -> Verdict {
+    for r in rules {
+        if !r.applies(txn) {
+            continue;
+        }
+        match &r.action {
+            ReqAction::Allow => return Verdict::Continue,
+            ReqAction::Deny { status } => {
+                return Verdict::Reply(LocalReply {
+                    bytes: sluice_http::error_page_htx(*status).to_vec(),
+                    status: *status,
+                    who: b'P',
+                    tarpit: false,
+                })
+            }
+            ReqAction::Tarpit { status } => {
+                return Verdict::Reply(LocalReply {
+                    bytes: sluice_http::error_page_htx(*status).to_vec(),
+                    status: *status,
+                    who: b'P',
+                    tarpit: true,
+                })
+            }
+            ReqAction::Auth { realm } => return Verdict::Reply(auth_reply(realm)),
+            ReqAction::Redirect(rd) => return Verdict::Reply(redirect_reply(rd, txn)),
+            ReqAction::Return(ret) => return Verdict::Reply(return_reply(ret, txn)),
+            ReqAction::SetHeader(name, f) => {
+                edits.del.push(name.clone());
+                let mut v = Vec::new();
+                render(f, txn, &mut v);
+                edits.add.push((name.as_bytes().to_vec(), v));
+            }
+            ReqAction::AddHeader(name, f) => {
+                let mut v = Vec::new();
+                render(f, txn, &mut v);
+                edits.add.push((name.as_bytes().to_vec(), v));
+            }
+            ReqAction::DelHeader(name) => edits.del.push(name.clone()),
+        }
+    }
+    Verdict::Continue
+}
+
+/// Evaluates `http-response` rules; returns the status of a `deny` if one matched.
+pub fn eval_response(
+    rules: &[Rule<ResAction>],
+    txn: &HttpTxn<'_>,
+    edits: &mut Edits,
+) -> Option<u16> {
+    for r in rules {
+        if !r.applies(txn) {
+            continue;
+        }
+        match &r.action {
+            ResAction::Allow => return None,
+            ResAction::Deny { status } => return Some(*status),
+            ResAction::SetHeader(name, f) => {
+                edits.del.push(name.clone());
+                let mut v = Vec::new();
+                render(f, txn, &mut v);
+                edits.add.push((name.as_bytes().to_vec(), v));
+            }
+            ResAction::AddHeader(name, f) => {
+                let mut v = Vec::new();
+                render(f, txn, &mut v);
+                edits.add.push((name.as_bytes().to_vec(), v));
+            }
+            ResAction::DelHeader(name) => edits.del.push(name.clone()),
+        }
+    }
+    None
+}
+
+/// The first matching `use_backend`; a dynamic name that names no backend falls through to
+/// the default backend, as in HAProxy.
+pub fn eval_use_backend(rules: &[UseBackend], txn: &HttpTxn<'_>) -> Option<usize> {
+    for u in rules {
+        if !u.cond.as_ref().is_none_or(|c| c.eval(txn)) {
+            continue;
+        }
+        match &u.target {
+            BackendTarget::Static(i) => return Some(*i),
+            BackendTarget::Dynamic(f) => {
+                let mut name = Vec::new();
+                render(f, txn, &mut name);
+                let name = String::from_utf8_lossy(&name);
+                return txn.rt.rules.backend_by_name.get(name.as_ref()).copied();
+            }
+        }
+    }
+    None
+}
+
+fn auth_reply(realm: &str) -> LocalReply {
+    let page = sluice_http::error_page_htx(401);
+    let split = page
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(page.len(), |p| p + 2);
+    let mut bytes = Vec::with_capacity(page.len() + 64);
+    bytes.extend_from_slice(&page[..split]);
+    let _ = write!(bytes, "www-authenticate: Basic realm=\"{realm}\"\r\n");
+    bytes.extend_from_slice(&page[split..]);
+    LocalReply {
+        bytes,
+        status: 401,
+        who: b'P',
+        tarpit: false,
+    }
+}
+
+fn redirect_reply(rd: &Redirect, txn: &HttpTxn<'_>) -> LocalReply {
+    let mut loc = Vec::new();
+    let uri = txn.uri().unwrap_or(b"/");
+    let (path, query) = match uri.iter().position(|&b| b == b'?') {
+        Some(q) => (&uri[..q], &uri[q..]),
+        None => (uri, &b""[..]),
+    };
+    match rd.kind {
+        RedirectKind::Location => render(&rd.value, txn, &mut loc),
+        RedirectKind::Prefix => {
+            let mut prefix = Vec::new();
+            render(&rd.value, txn, &mut prefix);
+            // A prefix of "/" means "same path": HAProxy does not double the slash.
+            if prefix != b"/" {
+                loc.extend_from_slice(&prefix);
+            }
+            loc.extend_from_slice(path);
+            if rd.append_slash && !path.ends_with(b"/") {
+                loc.push(b'/');
+            }
+            if !rd.drop_query {
+                loc.extend_from_slice(query);
+            }
+        }
+        RedirectKind::Scheme => {
+            render(&rd.value, txn, &mut loc);
+            loc.extend_from_slice(b"://");
+            let host = (0..txn.req_header_count())
+                .filter_map(|i| txn.req_header(i))
+                .find(|(n, _)| n.eq_ignore_ascii_case(b"host"))
+                .map(|(_, v)| v)
+                .unwrap_or(b"");
+            loc.extend_from_slice(host);
+            loc.extend_from_slice(path);
+            if !rd.drop_query {
+                loc.extend_from_slice(query);
+            }
+        }
+    }
+    let mut bytes = Vec::with_capacity(loc.len() + 96);
+    let _ = write!(
+        bytes,
+        "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ",
+        rd.code,
+        reason(rd.code)
+    );
+    bytes.extend_from_slice(&loc);
+    bytes.extend_from_slice(b"\r\ncache-control: no-cache\r\n\r\n");
+    LocalReply {
+        bytes,
+        status: rd.code,
+        who: b'L',
+        tarpit: false,
+    }
+}
+
+fn return_reply(ret: &Return, txn: &HttpTxn<'_>) -> LocalReply {
+    let mut body = Vec::new();
+    match &ret.body {
+        ReturnBody::Fixed(b) => body.extend_from_slice(b),
+        ReturnBody::Format(f) => render(f, txn, &mut body),
+        ReturnBody::ErrorPage => {
+            return LocalReply {
+                bytes: sluice_http::error_page_htx(ret.status).to_vec(),
+                status: ret.status,
+                who: b'L',
+                tarpit: false,
+            }
+        }
+        ReturnBody::None => {}
+    }
+    let mut bytes = Vec::with_capacity(body.len() + 128);
+    let _ = write!(bytes, "HTTP/1.1 {} {}\r\n", ret.status, reason(ret.status));
+    if let Some(ct) = &ret.content_type {
+        let _ = write!(bytes, "content-type: {ct}\r\n");
+    }
+    let _ = write!(bytes, "content-length: {}\r\n", body.len());
+    for (n, f) in &ret.headers {
+        bytes.extend_from_slice(n.to_ascii_lowercase().as_bytes());
+        bytes.extend_from_slice(b": ");
+        render(f, txn, &mut bytes);
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(&body);
+    LocalReply {
+        bytes,
+        status: ret.status,
+        who: b'L',
+        tarpit: false,
+    }
+}

@@ -1,0 +1,681 @@
+//! Rules (manual 4.2 `acl`, `use_backend`, `http-request`, `http-response`, `redirect`;
+//! section 7 for ACLs): the config's rule lines compiled once with `sluice-expr` into
+//! conditions and actions, and the per-request evaluation that decides what happens to a
+//! request before it is forwarded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sluice_config::{Config, Diagnostic, Location, RuleLine};
+use sluice_expr::{Compiler, Cond, Context, LogFormat, Password, User, Userlist};
+
+/// An `http-request` action.
+#[derive(Debug)]
+pub enum ReqAction {
+    Allow,
+    Deny { status: u16 },
+    Tarpit { status: u16 },
+    Auth { realm: String },
+    Redirect(Redirect),
+    Return(Return),
+    SetHeader(String, LogFormat),
+    AddHeader(String, LogFormat),
+    DelHeader(String),
+}
+
+/// An `http-response` action.
+#[derive(Debug)]
+pub enum ResAction {
+    Allow,
+    Deny { status: u16 },
+    SetHeader(String, LogFormat),
+    AddHeader(String, LogFormat),
+    DelHeader(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+#[derive(Debug)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    pub value: LogFormat,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+}
+
+#[derive(Debug)]
+pub struct Return {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ReturnBody,
+    pub headers: Vec<(String, LogFormat)>,
+}
+
+#[derive(Debug)]
+pub enum ReturnBody {
+    None,
+    /// `string` or `file` (read at load).
+    Fixed(Vec<u8>),
+    /// `lf-string`.
+    Format(LogFormat),
+    /// `default-errorfiles` / no body: the error page of the status.
+    ErrorPage,
+}
+
+#[derive(Debug)]
+pub struct Rule<A> {
+    pub action: A,
+    pub cond: Option<Cond>,
+}
+
+impl<A> Rule<A> {
+    pub fn applies(&self, txn: &dyn sluice_expr::Txn) -> bool {
+        self.cond.as_ref().is_none_or(|c| c.eval(txn))
+    }
+}
+
+#[derive(Debug)]
+pub enum BackendTarget {
+    Static(usize),
+    /// `use_backend %[...]`: the name is computed per request; an unknown name falls back to
+    /// the default backend, as in HAProxy.
+    Dynamic(LogFormat),
+}
+
+#[derive(Debug)]
+pub struct UseBackend {
+    pub target: BackendTarget,
+    pub cond: Option<Cond>,
+}
+
+/// The compiled rules of one proxy half.
+#[derive(Debug, Default)]
+pub struct ProxyRules {
+    pub http_request: Vec<Rule<ReqAction>>,
+    pub http_response: Vec<Rule<ResAction>>,
+    pub use_backend: Vec<UseBackend>,
+}
+
+impl ProxyRules {
+    pub fn is_empty(&self) -> bool {
+        self.http_request.is_empty() && self.http_response.is_empty() && self.use_backend.is_empty()
+    }
+}
+
+/// Rules of every frontend and backend, indexed like `Config::frontends`/`backends`.
+#[derive(Debug, Default)]
+pub struct CompiledRules {
+    pub frontends: Vec<ProxyRules>,
+    pub backends: Vec<ProxyRules>,
+    /// Backend index by name, for dynamic `use_backend`.
+    pub backend_by_name: HashMap<String, usize>,
+}
+
+fn userlist_of(u: &sluice_config::Userlist) -> Userlist {
+    let users = u
+        .users
+        .iter()
+        .map(|x| User {
+            name: x.name.clone(),
+            password: if x.insecure {
+                Password::Insecure(x.password.clone())
+            } else {
+                Password::Hashed(x.password.clone())
+            },
+            groups: x.groups.clone(),
+        })
+        .collect();
+    let groups = u
+        .groups
+        .iter()
+        .map(|g| (g.name.clone(), g.users.clone()))
+        .collect();
+    Userlist::new(u.name.clone(), users, groups)
+}
+
+/// Splits `ACTION args... [if|unless cond...]`.
+fn split_cond(words: &[String]) -> (&[String], Option<&[String]>) {
+    match words.iter().position(|w| w == "if" || w == "unless") {
+        Some(i) => (&words[..i], Some(&words[i..])),
+        None => (words, None),
+    }
+}
+
+fn strs(w: &[String]) -> Vec<&str> {
+    w.iter().map(String::as_str).collect()
+}
+
+struct Ctx<'a> {
+    compiler: &'a mut Compiler,
+    diags: &'a mut Vec<Diagnostic>,
+    cfg: &'a Config,
+    proxy: &'a str,
+}
+
+impl Ctx<'_> {
+    fn alert(&mut self, loc: &Location, msg: String) {
+        self.diags.push(Diagnostic::alert(loc, msg));
+    }
+
+    fn cond(
+        &mut self,
+        line: &RuleLine,
+        words: Option<&[String]>,
+        ctx: Context,
+    ) -> Result<Option<Cond>, ()> {
+        let Some(words) = words else { return Ok(None) };
+        match self.compiler.compile_cond(&strs(words), ctx) {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => {
+                self.alert(
+                    &line.location,
+                    format!(
+                        "error detected while parsing an '{}' condition : {e}.",
+                        line.keyword
+                    ),
+                );
+                Err(())
+            }
+        }
+    }
+
+    fn format(&mut self, line: &RuleLine, text: &str, ctx: Context) -> Result<LogFormat, ()> {
+        match self.compiler.compile_log_format_in(text, ctx) {
+            Ok(f) => Ok(f),
+            Err(e) => {
+                self.alert(&line.location, format!("'{}' : {e}", line.keyword));
+                Err(())
+            }
+        }
+    }
+}
+
+fn status_arg(words: &[String], key: &str, default: u16) -> Result<u16, String> {
+    match words.iter().position(|w| w == key) {
+        None => Ok(default),
+        Some(i) => words
+            .get(i + 1)
+            .and_then(|s| s.parse::<u16>().ok())
+            .filter(|s| (200..600).contains(s))
+            .ok_or_else(|| format!("'{key}' expects a valid HTTP status code")),
+    }
+}
+
+/// HAProxy actions Sluice recognises but does not implement yet.
+const REQ_NOT_YET: &[&str] = &[
+    "set-path",
+    "set-pathq",
+    "set-query",
+    "set-uri",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "replace-header",
+    "replace-value",
+    "set-method",
+    "set-var",
+    "unset-var",
+    "set-src",
+    "set-log-level",
+    "capture",
+    "reject",
+    "silent-drop",
+    "normalize-uri",
+    "wait-for-body",
+    "track-sc0",
+    "track-sc1",
+    "track-sc2",
+    "sc-inc-gpc0",
+    "set-map",
+    "del-map",
+    "add-acl",
+    "del-acl",
+    "use-service",
+    "set-nice",
+    "set-tos",
+    "set-mark",
+    "early-hint",
+    "cache-use",
+    "do-resolve",
+    "set-timeout",
+    "strict-mode",
+    "disable-l7-retry",
+    "send-spoe-group",
+    "set-dst",
+    "set-dst-port",
+    "set-src-port",
+    "set-bandwidth-limit",
+];
+
+fn req_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ReqAction>> {
+    let (act, cond_words) = split_cond(&line.words[1..]);
+    let Some(name) = act.first().map(String::as_str) else {
+        c.alert(&line.location, "'http-request' expects an action.".into());
+        return None;
+    };
+    let args = &act[1..];
+    let ctx = Context::HttpRequest;
+    let action = match name {
+        "allow" => ReqAction::Allow,
+        "deny" | "tarpit" => {
+            let status = match status_arg(args, "deny_status", 403) {
+                Ok(s) => s,
+                Err(e) => {
+                    c.alert(&line.location, format!("'http-request {name}' : {e}"));
+                    return None;
+                }
+            };
+            if name == "deny" {
+                ReqAction::Deny { status }
+            } else {
+                ReqAction::Tarpit { status }
+            }
+        }
+        "auth" => {
+            let realm = match args.iter().position(|w| w == "realm") {
+                Some(i) => args.get(i + 1).cloned().unwrap_or_default(),
+                None => c.proxy.to_string(),
+            };
+            ReqAction::Auth { realm }
+        }
+        "redirect" => {
+            return redirect(c, line, args, cond_words).map(|(r, cond)| Rule {
+                action: ReqAction::Redirect(r),
+                cond,
+            })
+        }
+        "return" => {
+            let r = ret(c, line, args)?;
+            ReqAction::Return(r)
+        }
+        "set-header" | "add-header" => {
+            let (Some(hname), Some(fmt)) = (args.first(), args.get(1)) else {
+                c.alert(
+                    &line.location,
+                    format!("'http-request {name}' expects exactly 2 arguments."),
+                );
+                return None;
+            };
+            let f = c.format(line, fmt, ctx).ok()?;
+            if name == "set-header" {
+                ReqAction::SetHeader(hname.clone(), f)
+            } else {
+                ReqAction::AddHeader(hname.clone(), f)
+            }
+        }
+        "del-header" => {
+            let Some(hname) = args.first() else {
+                c.alert(
+                    &line.location,
+                    "'http-request del-header' expects at least 1 argument.".into(),
+                );
+                return None;
+            };
+            if args.len() > 1 {
+                c.alert(
+                    &line.location,
+                    "'http-request del-header' with '-m' is not supported by Sluice yet.".into(),
+                );
+                return None;
+            }
+            ReqAction::DelHeader(hname.clone())
+        }
+        other if REQ_NOT_YET.contains(&other) => {
+            c.alert(
+                &line.location,
+                format!("'http-request {other}' is not supported by Sluice yet."),
+            );
+            return None;
+        }
+        other => {
+            c.alert(
+                &line.location,
+                format!("'http-request' expects 'allow', 'deny', 'tarpit', 'auth', 'redirect', 'return', 'set-header', 'add-header', 'del-header', ... but got '{other}'."),
+            );
+            return None;
+        }
+    };
+    let cond = c.cond(line, cond_words, ctx).ok()?;
+    Some(Rule { action, cond })
+}
+
+fn redirect(
+    c: &mut Ctx<'_>,
+    line: &RuleLine,
+    args: &[String],
+    cond_words: Option<&[String]>,
+) -> Option<(Redirect, Option<Cond>)> {
+    let (kind, value) = match (args.first().map(String::as_str), args.get(1)) {
+        (Some("location"), Some(v)) => (RedirectKind::Location, v),
+        (Some("prefix"), Some(v)) => (RedirectKind::Prefix, v),
+        (Some("scheme"), Some(v)) => (RedirectKind::Scheme, v),
+        _ => {
+            c.alert(
+                &line.location,
+                format!(
+                    "'{}': expects 'location', 'prefix' or 'scheme' followed by a value.",
+                    line.keyword
+                ),
+            );
+            return None;
+        }
+    };
+    let mut code = 302u16;
+    let mut drop_query = false;
+    let mut append_slash = false;
+    let mut i = 2;
+    while i < args.len() {
+        match args[i].as_str() {
+            "code" => {
+                match args
+                    .get(i + 1)
+                    .and_then(|s| s.parse::<u16>().ok())
+                    .filter(|c| [301, 302, 303, 307, 308].contains(c))
+                {
+                    Some(n) => code = n,
+                    None => {
+                        c.alert(&line.location, format!("'{}': unsupported HTTP code '{}' (expects 301, 302, 303, 307 or 308).", line.keyword, args.get(i + 1).map_or("", |s| s.as_str())));
+                        return None;
+                    }
+                }
+                i += 2;
+            }
+            "drop-query" => {
+                drop_query = true;
+                i += 1;
+            }
+            "append-slash" => {
+                append_slash = true;
+                i += 1;
+            }
+            other => {
+                c.alert(
+                    &line.location,
+                    format!(
+                        "'{}' option '{other}' is not supported by Sluice yet.",
+                        line.keyword
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    let value = c.format(line, value, Context::HttpRequest).ok()?;
+    let cond = c.cond(line, cond_words, Context::HttpRequest).ok()?;
+    Some((
+        Redirect {
+            kind,
+            value,
+            code,
+            drop_query,
+            append_slash,
+        },
+        cond,
+    ))
+}
+
+fn ret(c: &mut Ctx<'_>, line: &RuleLine, args: &[String]) -> Option<Return> {
+    let mut r = Return {
+        status: 200,
+        content_type: None,
+        body: ReturnBody::None,
+        headers: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let v = args.get(i + 1);
+        match (args[i].as_str(), v) {
+            ("status", Some(s)) => match s.parse::<u16>().ok().filter(|s| (200..600).contains(s)) {
+                Some(s) => r.status = s,
+                None => {
+                    c.alert(
+                        &line.location,
+                        format!("'http-request return' : invalid status code '{s}'."),
+                    );
+                    return None;
+                }
+            },
+            ("content-type", Some(t)) => r.content_type = Some(t.clone()),
+            ("string", Some(t)) => r.body = ReturnBody::Fixed(t.clone().into_bytes()),
+            ("lf-string", Some(t)) => {
+                r.body = ReturnBody::Format(c.format(line, t, Context::HttpRequest).ok()?)
+            }
+            ("file", Some(p)) => match std::fs::read(p) {
+                Ok(b) => r.body = ReturnBody::Fixed(b),
+                Err(e) => {
+                    c.alert(
+                        &line.location,
+                        format!("'http-request return' : failed to read file '{p}' ({e})."),
+                    );
+                    return None;
+                }
+            },
+            ("hdr", Some(n)) => {
+                let Some(f) = args.get(i + 2) else {
+                    c.alert(
+                        &line.location,
+                        "'http-request return' : 'hdr' expects a name and a value.".into(),
+                    );
+                    return None;
+                };
+                let f = c.format(line, f, Context::HttpRequest).ok()?;
+                r.headers.push((n.clone(), f));
+                i += 1;
+            }
+            ("default-errorfiles", _) => {
+                r.body = ReturnBody::ErrorPage;
+                i += 1;
+                continue;
+            }
+            (other, _) => {
+                c.alert(
+                    &line.location,
+                    format!("'http-request return' : unknown or incomplete argument '{other}'."),
+                );
+                return None;
+            }
+        }
+        i += 2;
+    }
+    if !matches!(r.body, ReturnBody::None | ReturnBody::ErrorPage) && r.content_type.is_none() {
+        c.alert(
+            &line.location,
+            "'http-request return' : a 'content-type' is required with a body.".into(),
+        );
+        return None;
+    }
+    Some(r)
+}
+
+fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
+    let (act, cond_words) = split_cond(&line.words[1..]);
+    let name = act.first().map(String::as_str).unwrap_or("");
+    let args = &act[1..];
+    let ctx = Context::HttpResponse;
+    let action = match name {
+        "allow" => ResAction::Allow,
+        "deny" => match status_arg(args, "deny_status", 502) {
+            Ok(status) => ResAction::Deny { status },
+            Err(e) => {
+                c.alert(&line.location, format!("'http-response deny' : {e}"));
+                return None;
+            }
+        },
+        "set-header" | "add-header" => {
+            let (Some(hname), Some(fmt)) = (args.first(), args.get(1)) else {
+                c.alert(
+                    &line.location,
+                    format!("'http-response {name}' expects exactly 2 arguments."),
+                );
+                return None;
+            };
+            let f = c.format(line, fmt, ctx).ok()?;
+            if name == "set-header" {
+                ResAction::SetHeader(hname.clone(), f)
+            } else {
+                ResAction::AddHeader(hname.clone(), f)
+            }
+        }
+        "del-header" if args.len() == 1 => ResAction::DelHeader(args[0].clone()),
+        other => {
+            c.alert(
+                &line.location,
+                format!("'http-response {other}' is not supported by Sluice yet."),
+            );
+            return None;
+        }
+    };
+    let cond = c.cond(line, cond_words, ctx).ok()?;
+    Some(Rule { action, cond })
+}
+
+fn use_backend(c: &mut Ctx<'_>, line: &RuleLine) -> Option<UseBackend> {
+    let (target, cond_words) = split_cond(&line.words[1..]);
+    let Some(name) = target.first() else {
+        c.alert(
+            &line.location,
+            "'use_backend' expects a backend name.".into(),
+        );
+        return None;
+    };
+    let target = if name.contains("%[") {
+        BackendTarget::Dynamic(c.format(line, name, Context::HttpRequest).ok()?)
+    } else {
+        match c.cfg.backend_index(name) {
+            Some(i) => BackendTarget::Static(i),
+            None => {
+                c.alert(
+                    &line.location,
+                    format!("unable to find required use_backend: '{name}'."),
+                );
+                return None;
+            }
+        }
+    };
+    let cond = c.cond(line, cond_words, Context::HttpRequest).ok()?;
+    Some(UseBackend { target, cond })
+}
+
+fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyRules {
+    c.compiler.clear_acls();
+    let mut out = ProxyRules::default();
+    for line in rules {
+        match line.keyword.as_str() {
+            "acl" => {
+                let Some(name) = line.words.get(1) else {
+                    c.alert(
+                        &line.location,
+                        "'acl' expects an ACL name and a criterion.".into(),
+                    );
+                    continue;
+                };
+                if let Err(e) = c.compiler.compile_acl(name, &strs(&line.words[2..])) {
+                    c.alert(
+                        &line.location,
+                        format!("error detected while parsing ACL '{name}' : {e}."),
+                    );
+                }
+            }
+            "http-request" | "redirect" | "http-response" if !mode_http => {
+                c.alert(
+                    &line.location,
+                    format!(
+                        "'{}' requires 'mode http' (not supported in a TCP proxy).",
+                        line.keyword
+                    ),
+                );
+            }
+            "http-request" => {
+                if let Some(r) = req_action(c, line) {
+                    out.http_request.push(r);
+                }
+            }
+            "redirect" => {
+                let (act, cond_words) = split_cond(&line.words[1..]);
+                if let Some((r, cond)) = redirect(c, line, act, cond_words) {
+                    out.http_request.push(Rule {
+                        action: ReqAction::Redirect(r),
+                        cond,
+                    });
+                }
+            }
+            "http-response" => {
+                if let Some(r) = res_action(c, line) {
+                    out.http_response.push(r);
+                }
+            }
+            "use_backend" => {
+                if let Some(u) = use_backend(c, line) {
+                    out.use_backend.push(u);
+                }
+            }
+            other => c.alert(
+                &line.location,
+                format!("'{other}' is not supported by Sluice yet."),
+            ),
+        }
+    }
+    out
+}
+
+/// Compiles every proxy's rules; all errors are reported, with their `file:line`.
+pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
+    let mut compiler = Compiler::new();
+    for u in &cfg.userlists {
+        compiler.add_userlist(userlist_of(u));
+    }
+    let mut diags = Vec::new();
+    let mut out = CompiledRules {
+        backend_by_name: cfg
+            .backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.clone(), i))
+            .collect(),
+        ..CompiledRules::default()
+    };
+    for fe in &cfg.frontends {
+        let mut c = Ctx {
+            compiler: &mut compiler,
+            diags: &mut diags,
+            cfg,
+            proxy: &fe.name,
+        };
+        out.frontends.push(compile_proxy(
+            &mut c,
+            &fe.rules,
+            fe.mode == sluice_config::Mode::Http,
+        ));
+    }
+    for be in &cfg.backends {
+        let mut c = Ctx {
+            compiler: &mut compiler,
+            diags: &mut diags,
+            cfg,
+            proxy: &be.name,
+        };
+        let r = compile_proxy(&mut c, &be.rules, be.mode == sluice_config::Mode::Http);
+        if !r.use_backend.is_empty() {
+            // The keyword matrix already refuses it; keep the invariant explicit.
+            diags.push(Diagnostic::alert(
+                &be.location,
+                "'use_backend' is not allowed in a backend.".to_string(),
+            ));
+        }
+        out.backends.push(r);
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Shared, immutable compiled rules.
+pub type SharedRules = Arc<CompiledRules>;

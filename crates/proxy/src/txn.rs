@@ -1,0 +1,151 @@
+//! The HTTP transaction as rules see it: `sluice_expr::Txn` over the parsed request head (and
+//! response head), borrowing the connection buffers so fetches copy nothing.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use sluice_expr::{LogVars, Sample, Txn, VarScope};
+use sluice_http::{RequestHead, ResponseHead};
+
+use crate::runtime::{FrontendRt, Runtime};
+
+/// Variables set by rules (`txn.`, `req.`, `res.`, `sess.` scopes), kept per transaction.
+/// A mutex only so the stream future stays `Send`; it is never contended.
+#[derive(Default)]
+pub struct TxnVars {
+    vars: std::sync::Mutex<Vec<(VarScope, String, Sample<'static>)>>,
+}
+
+impl TxnVars {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(VarScope, String, Sample<'static>)>> {
+        self.vars.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct HttpTxn<'a> {
+    pub rt: &'a Runtime,
+    pub fe: &'a FrontendRt,
+    pub backend: Option<usize>,
+    pub peer: SocketAddr,
+    pub local: Option<SocketAddr>,
+    pub req_buf: &'a [u8],
+    pub req: &'a RequestHead,
+    pub resp: Option<(&'a [u8], &'a ResponseHead)>,
+    pub vars: &'a TxnVars,
+}
+
+impl HttpTxn<'_> {
+    fn backend_index(&self, name: Option<&str>) -> Option<usize> {
+        match name {
+            None => self.backend,
+            Some(n) => self.rt.rules.backend_by_name.get(n).copied(),
+        }
+    }
+}
+
+impl Txn for HttpTxn<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.peer)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.local
+    }
+    fn method(&self) -> Option<&[u8]> {
+        Some(self.req.method_span.of(self.req_buf))
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        Some(self.req.uri.of(self.req_buf))
+    }
+    fn version(&self) -> Option<&[u8]> {
+        Some(self.req.version.as_bytes())
+    }
+    fn req_header_count(&self) -> usize {
+        self.req.headers.len()
+    }
+    fn req_header(&self, idx: usize) -> Option<(&[u8], &[u8])> {
+        let h = self.req.headers.get(idx)?;
+        Some((h.name.of(self.req_buf), h.value.of(self.req_buf)))
+    }
+    fn status(&self) -> Option<u16> {
+        self.resp.map(|(_, r)| r.status)
+    }
+    fn res_header_count(&self) -> usize {
+        self.resp.map_or(0, |(_, r)| r.headers.len())
+    }
+    fn res_header(&self, idx: usize) -> Option<(&[u8], &[u8])> {
+        let (buf, r) = self.resp?;
+        let h = r.headers.get(idx)?;
+        Some((h.name.of(buf), h.value.of(buf)))
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'static>> {
+        self.vars
+            .lock()
+            .iter()
+            .find(|(s, n, _)| *s == scope && n == name)
+            .map(|(_, _, v)| v.clone())
+    }
+    fn set_var(&self, scope: VarScope, name: &str, value: Sample<'static>) {
+        let mut v = self.vars.lock();
+        match v.iter_mut().find(|(s, n, _)| *s == scope && n == name) {
+            Some(e) => e.2 = value,
+            None => v.push((scope, name.to_string(), value)),
+        }
+    }
+    fn fe_conn(&self) -> Option<i64> {
+        Some(i64::from(self.fe.counters.current()))
+    }
+    fn be_conn(&self, backend: Option<&str>) -> Option<i64> {
+        let b = self.backend_index(backend)?;
+        Some(i64::from(self.rt.backends[b].counters.current()))
+    }
+    fn nbsrv(&self, backend: Option<&str>) -> Option<i64> {
+        let b = self.backend_index(backend)?;
+        let (a, bk) = self.rt.backends[b].lock().lb.usable_count();
+        Some((a + bk) as i64)
+    }
+    fn srv_is_up(&self, backend: &str, server: &str) -> Option<bool> {
+        let b = self.backend_index(Some(backend))?;
+        let s = self.rt.backends[b]
+            .servers
+            .iter()
+            .find(|s| s.name == server)?;
+        Some(s.up.load(Ordering::Relaxed))
+    }
+}
+
+/// `%X` variables available to rule arguments (`set-header X %[...]` mostly uses samples;
+/// these cover the common address and name variables).
+pub struct RuleVars<'a> {
+    pub txn: &'a HttpTxn<'a>,
+}
+
+impl LogVars for RuleVars<'_> {
+    fn write_var(
+        &self,
+        name: &str,
+        _opts: sluice_expr::logformat::LogOpts,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        use std::io::Write;
+        let t = self.txn;
+        match name {
+            "ci" => write!(out, "{}", t.peer.ip()).is_ok(),
+            "cp" => write!(out, "{}", t.peer.port()).is_ok(),
+            "fi" => t.local.is_some_and(|l| write!(out, "{}", l.ip()).is_ok()),
+            "fp" => t.local.is_some_and(|l| write!(out, "{}", l.port()).is_ok()),
+            "f" | "ft" => {
+                out.extend_from_slice(t.fe.name.as_bytes());
+                true
+            }
+            "b" => match t.backend {
+                Some(b) => {
+                    out.extend_from_slice(t.rt.backends[b].name.as_bytes());
+                    true
+                }
+                None => false,
+            },
+            "pid" => write!(out, "{}", std::process::id()).is_ok(),
+            _ => false,
+        }
+    }
+}
