@@ -10,6 +10,7 @@ mod checks;
 mod config_check;
 mod http1;
 mod logs;
+mod process;
 mod rules;
 mod tcp;
 
