@@ -131,9 +131,9 @@ pub async fn relay(
                     }
                 }
                 if c_read && (ready.is_readable() || ready.is_read_closed()) {
-                    match client.try_read(cbuf.spare()) {
+                    match crate::net::read_into(client, cbuf) {
                         Ok(0) => { client_eof = true; client_seen = Instant::now(); }
-                        Ok(n) => { cbuf.filled(n); client_seen = Instant::now(); }
+                        Ok(_) => { client_seen = Instant::now(); }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(_) => { res.end = RelayEnd::ClientError; return res; }
                     }
@@ -149,9 +149,9 @@ pub async fn relay(
                     }
                 }
                 if s_read && (ready.is_readable() || ready.is_read_closed()) {
-                    match server.try_read(sbuf.spare()) {
+                    match crate::net::read_into(server, sbuf) {
                         Ok(0) => { server_eof = true; server_seen = Instant::now(); }
-                        Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                        Ok(_) => { server_seen = Instant::now(); }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(_) => { res.end = RelayEnd::ServerError; return res; }
                     }

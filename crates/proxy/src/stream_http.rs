@@ -240,11 +240,8 @@ fn keep_request_line(ctx: &mut LogCtx<'_>, data: &[u8], head_len: usize) {
 async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
     loop {
         s.readable().await?;
-        match s.try_read(buf.spare()) {
-            Ok(n) => {
-                buf.filled(n);
-                return Ok(n);
-            }
+        match crate::net::read_into(s, buf) {
+            Ok(n) => return Ok(n),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(e) => return Err(e),
         }
@@ -807,9 +804,9 @@ async fn forward(
         tokio::select! {
             r = client.ready(Interest::READABLE), if c_read => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
-                match client.try_read(cbuf.spare()) {
+                match crate::net::read_into(client, cbuf) {
                     Ok(0) => return Err(Abort::new(b'C', TermPhase::Data, None)),
-                    Ok(n) => { cbuf.filled(n); ctx.bytes_in += n as u64; client_seen = Instant::now(); }
+                    Ok(n) => { ctx.bytes_in += n as u64; client_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => return Err(Abort::new(b'C', TermPhase::Data, None)),
                 }
@@ -825,9 +822,9 @@ async fn forward(
                 }
                 if ready.is_readable() || ready.is_read_closed() {
                     let fresh = body_empty && sbuf.is_empty();
-                    match server.try_read(sbuf.spare()) {
+                    match crate::net::read_into(server, sbuf) {
                         Ok(0) => return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(fresh)),
-                        Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                        Ok(_) => { server_seen = Instant::now(); }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         Err(_) => return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(fresh)),
                     }
@@ -948,6 +945,21 @@ async fn forward(
     sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &res_extra, &mut out);
     let n = resp.head_len;
     sbuf.consume(n);
+    // The body bytes that came with the head go out in the same write: one syscall for a
+    // small response, as HAProxy does.
+    let mut body = BodyTracker::new(resp.body);
+    if !body.is_done() && !sbuf.is_empty() {
+        match body.feed(sbuf.data()) {
+            Ok(p) => {
+                out.extend_from_slice(&sbuf.data()[..p.consumed]);
+                sbuf.consume(p.consumed);
+            }
+            Err(_) => {
+                give_vec(out);
+                return Err(Abort::new(b'S', TermPhase::Data, None));
+            }
+        }
+    }
     let w = write_all_timeout(client, &out, client_t).await;
     let head_out = out.len() as u64;
     give_vec(out);
@@ -957,7 +969,6 @@ async fn forward(
     ctx.bytes_out += head_out;
 
     // ---- response body
-    let mut body = BodyTracker::new(resp.body);
     let mut approved = 0usize;
     let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
@@ -1001,9 +1012,9 @@ async fn forward(
             }
             r = server.ready(Interest::READABLE), if s_read => {
                 if r.is_err() { return Err(Abort::new(b'S', TermPhase::Data, None)); }
-                match server.try_read(sbuf.spare()) {
+                match crate::net::read_into(server, sbuf) {
                     Ok(0) => server_eof = true,
-                    Ok(n) => { sbuf.filled(n); server_seen = Instant::now(); }
+                    Ok(_) => { server_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => return Err(Abort::new(b'S', TermPhase::Data, None)),
                 }
