@@ -44,6 +44,26 @@ pub fn write_ip(out: &mut [u8; 64], ip: IpAddr) -> usize {
     cur.position() as usize
 }
 
+/// Reads what the socket has into `buf`'s free space. A short read means the socket was
+/// drained, so its readiness is cleared without a second syscall (tokio would otherwise
+/// report it ready again and the next read would only return EAGAIN). Closed states are
+/// never cleared, so an EOF that came with the data is still seen.
+pub fn read_into(
+    s: &tokio::net::TcpStream,
+    buf: &mut crate::buffer::Buf,
+) -> std::io::Result<usize> {
+    let spare = buf.spare();
+    let room = spare.len();
+    let n = s.try_read(spare)?;
+    buf.filled(n);
+    if n > 0 && n < room {
+        let _ = s.try_io(tokio::io::Interest::READABLE, || {
+            Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+        });
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,24 +91,4 @@ mod tests {
         let n = write_ip(&mut b, "::ffff:10.1.2.3".parse().unwrap());
         assert_eq!(&b[..n], b"10.1.2.3");
     }
-}
-
-/// Reads what the socket has into `buf`'s free space. A short read means the socket was
-/// drained, so its readiness is cleared without a second syscall (tokio would otherwise
-/// report it ready again and the next read would only return EAGAIN). Closed states are
-/// never cleared, so an EOF that came with the data is still seen.
-pub fn read_into(
-    s: &tokio::net::TcpStream,
-    buf: &mut crate::buffer::Buf,
-) -> std::io::Result<usize> {
-    let spare = buf.spare();
-    let room = spare.len();
-    let n = s.try_read(spare)?;
-    buf.filled(n);
-    if n > 0 && n < room {
-        let _ = s.try_io(tokio::io::Interest::READABLE, || {
-            Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-        });
-    }
-    Ok(n)
 }
