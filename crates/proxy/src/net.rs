@@ -64,6 +64,18 @@ pub fn read_into(
     Ok(n)
 }
 
+/// Whether a read would return something (bytes, EOF or an error) right now, without
+/// consuming anything; clears a spurious readiness when it would block.
+pub fn has_bytes_or_eof(s: &tokio::net::TcpStream) -> bool {
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    match s.try_io(tokio::io::Interest::READABLE, || {
+        socket2::SockRef::from(s).peek(&mut probe)
+    }) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

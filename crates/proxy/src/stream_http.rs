@@ -73,17 +73,21 @@ pub async fn serve(
         max_head: rt.max_head,
         max_headers: rt.max_headers,
     };
-    let mut cbuf = Buf::new(rt.bufsize);
-    let mut sbuf = Buf::new(rt.bufsize);
-    let mut req = RequestHead::new();
-    let mut resp = ResponseHead::new();
-    let mut first = true;
-    let mut idle_since = accepted;
+    // Per-connection state lives in one box; the per-request work runs in a boxed future,
+    // so an idle connection's task is small (HAProxy: ~1 KiB per idle connection).
+    let mut conn = Box::new(ConnState {
+        cbuf: Buf::new(rt.bufsize),
+        sbuf: Buf::new(rt.bufsize),
+        req: RequestHead::new(),
+        resp: ResponseHead::new(),
+        first: true,
+        idle_since: accepted,
+    });
     loop {
         // ---- wait for the first byte of a request, holding no buffer while idle
-        if cbuf.is_empty() {
-            cbuf.release_if_empty();
-            let idle_timeout = if first {
+        if conn.cbuf.is_empty() {
+            conn.cbuf.release_if_empty();
+            let idle_timeout = if conn.first {
                 fe.timeouts.http_request.or(fe.timeouts.client)
             } else {
                 fe.timeouts
@@ -93,8 +97,8 @@ pub async fn serve(
             };
             let ready = tokio::select! {
                 r = client.ready(Interest::READABLE) => r.is_ok(),
-                _ = sleep_until(deadline(idle_since, idle_timeout)) => {
-                    if first {
+                _ = sleep_until(deadline(conn.idle_since, idle_timeout)) => {
+                    if conn.first {
                         // HAProxy answers 408 on a connection that stayed silent past
                         // `timeout http-request`, and logs it unless dontlognull.
                         let ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
@@ -106,121 +110,162 @@ pub async fn serve(
             if !ready {
                 return;
             }
-        }
-        let req_start = Instant::now();
-        let req_accept_time = if first {
-            accept_time
-        } else {
-            SystemTime::now()
-        };
-        let idle_ms = req_start.saturating_duration_since(idle_since);
-        // ---- read the request head
-        let head_deadline = deadline(
-            if first { accepted } else { req_start },
-            fe.timeouts.http_request.or(fe.timeouts.client),
-        );
-        let mut ctx = LogCtx::new(
-            fe,
-            peer,
-            req_accept_time,
-            if first { accepted } else { req_start },
-            req_start,
-        );
-        ctx.idle = idle_ms;
-        loop {
-            match parse_request(cbuf.data(), &limits, &mut req) {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(e) => {
-                    ctx.t_request = Some(req_start.elapsed());
-                    finish_error(
-                        rt,
-                        fe,
-                        None,
-                        &mut client,
-                        &ctx,
-                        Term::new(b'P', TermPhase::Request),
-                        Some(e.status()),
-                        false,
-                    )
-                    .await;
-                    return;
-                }
+            // A fresh connection is reported ready before any byte has arrived: confirm
+            // with a peek, so a silent connection keeps waiting here, holding no buffer and
+            // no request state (later waits follow a read that cleared readiness).
+            if conn.first && !crate::net::has_bytes_or_eof(&client) {
+                continue;
             }
-            if cbuf.is_full() {
+        }
+        let keep = Box::pin(one_request(
+            rt,
+            fe,
+            &mut client,
+            peer,
+            accept_time,
+            accepted,
+            &limits,
+            &mut conn,
+        ))
+        .await;
+        if !keep {
+            return;
+        }
+    }
+}
+
+/// Per-connection state kept between requests.
+struct ConnState {
+    cbuf: Buf,
+    sbuf: Buf,
+    req: RequestHead,
+    resp: ResponseHead,
+    first: bool,
+    idle_since: Instant,
+}
+
+/// Reads one request head and serves it. Returns whether the connection stays open.
+#[allow(clippy::too_many_arguments)]
+async fn one_request(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    accept_time: SystemTime,
+    accepted: Instant,
+    limits: &Limits,
+    conn: &mut ConnState,
+) -> bool {
+    let ConnState {
+        cbuf,
+        sbuf,
+        req,
+        resp,
+        first,
+        idle_since,
+    } = conn;
+    let req_start = Instant::now();
+    let req_accept_time = if *first {
+        accept_time
+    } else {
+        SystemTime::now()
+    };
+    let idle_ms = req_start.saturating_duration_since(*idle_since);
+    // ---- read the request head
+    let head_deadline = deadline(
+        if *first { accepted } else { req_start },
+        fe.timeouts.http_request.or(fe.timeouts.client),
+    );
+    let mut ctx = LogCtx::new(
+        fe,
+        peer,
+        req_accept_time,
+        if *first { accepted } else { req_start },
+        req_start,
+    );
+    ctx.idle = idle_ms;
+    loop {
+        match parse_request(cbuf.data(), limits, req) {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => {
                 ctx.t_request = Some(req_start.elapsed());
                 finish_error(
                     rt,
                     fe,
                     None,
-                    &mut client,
+                    client,
                     &ctx,
                     Term::new(b'P', TermPhase::Request),
-                    Some(400),
+                    Some(e.status()),
                     false,
                 )
                 .await;
-                return;
-            }
-            let r = tokio::select! {
-                r = read_some(&client, &mut cbuf) => r,
-                _ = sleep_until(head_deadline) => {
-                    finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !first).await;
-                    return;
-                }
-            };
-            match r {
-                Ok(0) | Err(_) => {
-                    // Closed before a full head: an aborted request (`CR`); an empty
-                    // keep-alive connection closing is no request at all.
-                    if !cbuf.is_empty() || first {
-                        finish_error(
-                            rt,
-                            fe,
-                            None,
-                            &mut client,
-                            &ctx,
-                            Term::new(b'C', TermPhase::Request),
-                            None,
-                            true,
-                        )
-                        .await;
-                    }
-                    return;
-                }
-                Ok(_) => {}
+                return false;
             }
         }
-        first = false;
-        ctx.t_request = Some(req_start.elapsed());
-        ctx.bytes_in = req.head_len as u64;
-        keep_request_line(&mut ctx, cbuf.data(), req.head_len);
-        let keep = match exchange(
-            rt,
-            fe,
-            &mut client,
-            peer,
-            &mut cbuf,
-            &mut sbuf,
-            &mut req,
-            &mut resp,
-            &mut ctx,
-        )
-        .await
-        {
-            Ok(keep) => keep,
-            Err(a) => {
-                let be = ctx.backend.map(|b| &rt.backends[b]);
-                finish_error(rt, fe, be, &mut client, &ctx, a.term, a.status, false).await;
-                return;
+        if cbuf.is_full() {
+            ctx.t_request = Some(req_start.elapsed());
+            finish_error(
+                rt,
+                fe,
+                None,
+                client,
+                &ctx,
+                Term::new(b'P', TermPhase::Request),
+                Some(400),
+                false,
+            )
+            .await;
+            return false;
+        }
+        let r = tokio::select! {
+            r = read_some(&*client, cbuf) => r,
+            _ = sleep_until(head_deadline) => {
+                finish_error(rt, fe, None, client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !*first).await;
+                return false;
             }
         };
-        if !keep {
-            let _ = client.shutdown().await;
-            return;
+        match r {
+            Ok(0) | Err(_) => {
+                // Closed before a full head: an aborted request (`CR`); an empty
+                // keep-alive connection closing is no request at all.
+                if !cbuf.is_empty() || *first {
+                    finish_error(
+                        rt,
+                        fe,
+                        None,
+                        client,
+                        &ctx,
+                        Term::new(b'C', TermPhase::Request),
+                        None,
+                        true,
+                    )
+                    .await;
+                }
+                return false;
+            }
+            Ok(_) => {}
         }
-        idle_since = Instant::now();
     }
+    *first = false;
+    ctx.t_request = Some(req_start.elapsed());
+    ctx.bytes_in = req.head_len as u64;
+    keep_request_line(&mut ctx, cbuf.data(), req.head_len);
+    let keep = match exchange(rt, fe, client, peer, cbuf, sbuf, req, resp, &mut ctx).await {
+        Ok(keep) => keep,
+        Err(a) => {
+            let be = ctx.backend.map(|b| &rt.backends[b]);
+            finish_error(rt, fe, be, client, &ctx, a.term, a.status, false).await;
+            return false;
+        }
+    };
+    if !keep {
+        let _ = client.shutdown().await;
+        return false;
+    }
+    *idle_since = Instant::now();
+    true
 }
 
 /// Keeps the request line for the log before the buffer moves on (only when logging).
@@ -242,7 +287,10 @@ async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
         s.readable().await?;
         match crate::net::read_into(s, buf) {
             Ok(n) => return Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            // Readiness can be reported before any byte is there (a fresh connection, or a
+            // wake-up raced by another read): never wait holding an empty buffer, so an idle
+            // connection costs no buffer memory.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => buf.release_if_empty(),
             Err(e) => return Err(e),
         }
     }
