@@ -26,7 +26,7 @@ mod write;
 pub use body::{BodyTracker, ChunkError, ChunkProgress, ChunkedDecoder};
 pub use errpage::{error_page, error_page_htx, error_page_raw};
 pub use parse::{parse_request, parse_response, ErrorKind, ParseError};
-pub use write::{write_request_head, write_response_head};
+pub use write::{write_request_head, write_request_head_with, write_response_head};
 
 /// A byte range `[start, end)` of the caller's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

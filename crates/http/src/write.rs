@@ -21,9 +21,26 @@ pub fn write_request_head(
     extra: &[(&[u8], &[u8])],
     out: &mut Vec<u8>,
 ) {
-    out.extend_from_slice(head.method_span.of(buf));
+    write_request_head_with(buf, head, None, None, conn, extra, out);
+}
+
+/// [`write_request_head`] with the method and/or the target replaced (rules such as
+/// `set-method`, `set-path`, `set-uri` rewrite the start line).
+pub fn write_request_head_with(
+    buf: &[u8],
+    head: &RequestHead,
+    method: Option<&[u8]>,
+    uri: Option<&[u8]>,
+    conn: ConnHeader,
+    extra: &[(&[u8], &[u8])],
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(method.unwrap_or_else(|| head.method_span.of(buf)));
     out.push(b' ');
-    push_cut(out, buf, head.uri, head.uri_cut);
+    match uri {
+        Some(u) => out.extend_from_slice(u),
+        None => push_cut(out, buf, head.uri, head.uri_cut),
+    }
     out.push(b' ');
     out.extend_from_slice(head.version.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -395,5 +412,29 @@ mod tests {
             got,
             b"GET / HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\n\r\n".as_slice()
         );
+    }
+}
+
+#[cfg(test)]
+mod with_tests {
+    use super::*;
+    use crate::{parse_request, Limits};
+
+    #[test]
+    fn start_line_overrides_replace_method_and_target_only() {
+        let raw = b"GET /old?q=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+        let mut head = RequestHead::new();
+        assert_eq!(parse_request(raw, &Limits::default(), &mut head), Ok(true));
+        let mut out = Vec::new();
+        write_request_head_with(
+            raw,
+            &head,
+            Some(b"POST"),
+            Some(b"/new"),
+            ConnHeader::Omit,
+            &[],
+            &mut out,
+        );
+        assert_eq!(out, b"POST /new HTTP/1.1\r\nhost: a\r\n\r\n".to_vec());
     }
 }

@@ -18,11 +18,47 @@ use crate::txn::{HttpTxn, RuleVars};
 pub struct Edits {
     pub del: Vec<String>,
     pub add: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `set-method`: the new method.
+    pub method: Option<Vec<u8>>,
+    /// `set-path`/`set-query`/`set-uri`/`replace-*`: the new request target.
+    pub uri: Option<Vec<u8>>,
 }
 
 impl Edits {
     pub fn is_empty(&self) -> bool {
-        self.del.is_empty() && self.add.is_empty()
+        self.del.is_empty() && self.add.is_empty() && self.method.is_none() && self.uri.is_none()
+    }
+}
+
+/// HAProxy's `\N` back-references in a replacement become the regex crate's `${N}`.
+fn replacement(fmt: &[u8]) -> String {
+    let s = String::from_utf8_lossy(fmt);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(d)) if d.is_ascii_digit() => {
+                out.push_str("${");
+                out.push(*d);
+                out.push('}');
+                chars.next();
+            }
+            ('$', _) => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The target as rules have made it so far (or as received).
+fn current_uri<'a>(edits: &'a Edits, txn: &'a HttpTxn<'_>) -> &'a [u8] {
+    edits.uri.as_deref().or_else(|| txn.uri()).unwrap_or(b"/")
+}
+
+fn split_query(uri: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match uri.iter().position(|&b| b == b'?') {
+        Some(q) => (&uri[..q], Some(&uri[q + 1..])),
+        None => (uri, None),
     }
 }
 
@@ -39,6 +75,8 @@ pub struct LocalReply {
 pub enum Verdict {
     Continue,
     Reply(LocalReply),
+    /// `reject`/`silent-drop`: close the connection without a response.
+    Close,
 }
 
 pub fn reason(status: u16) -> &'static str {
@@ -111,6 +149,102 @@ pub fn eval_request(rules: &[Rule<ReqAction>], txn: &HttpTxn<'_>, edits: &mut Ed
                 edits.add.push((name.as_bytes().to_vec(), v));
             }
             ReqAction::DelHeader(name) => edits.del.push(name.clone()),
+            ReqAction::ReplaceHeader {
+                name,
+                regex,
+                fmt,
+                per_value,
+            } => {
+                let mut repl = Vec::new();
+                render(fmt, txn, &mut repl);
+                let repl = replacement(&repl);
+                let mut new_values = Vec::new();
+                for i in 0..txn.req_header_count() {
+                    let Some((n, v)) = txn.req_header(i) else {
+                        continue;
+                    };
+                    if !n.eq_ignore_ascii_case(name.as_bytes()) {
+                        continue;
+                    }
+                    let v = String::from_utf8_lossy(v);
+                    let out = if *per_value {
+                        v.split(',')
+                            .map(|p| regex.replace_all(p.trim(), repl.as_str()).into_owned())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    } else {
+                        regex.replace_all(&v, repl.as_str()).into_owned()
+                    };
+                    new_values.push(out.into_bytes());
+                }
+                if !new_values.is_empty() {
+                    edits.del.push(name.clone());
+                    for v in new_values {
+                        edits.add.push((name.as_bytes().to_vec(), v));
+                    }
+                }
+            }
+            ReqAction::SetVar(scope, name, expr) => {
+                if let Some(v) = expr.eval(txn) {
+                    txn.set_var(*scope, name, v.into_owned());
+                }
+            }
+            ReqAction::UnsetVar(scope, name) => txn.vars.unset(*scope, name),
+            ReqAction::SetMethod(f) => {
+                let mut m = Vec::new();
+                render(f, txn, &mut m);
+                edits.method = Some(m);
+            }
+            ReqAction::SetPath(f) => {
+                let mut p = Vec::new();
+                render(f, txn, &mut p);
+                if let (_, Some(q)) = split_query(current_uri(edits, txn)) {
+                    p.push(b'?');
+                    p.extend_from_slice(q);
+                }
+                edits.uri = Some(p);
+            }
+            ReqAction::SetQuery(f) => {
+                let mut q = Vec::new();
+                render(f, txn, &mut q);
+                let (path, _) = split_query(current_uri(edits, txn));
+                let mut u = path.to_vec();
+                if !q.is_empty() {
+                    u.push(b'?');
+                    u.extend_from_slice(&q);
+                }
+                edits.uri = Some(u);
+            }
+            ReqAction::SetUri(f) => {
+                let mut u = Vec::new();
+                render(f, txn, &mut u);
+                edits.uri = Some(u);
+            }
+            ReqAction::ReplacePath(regex, fmt) | ReqAction::ReplaceUri(regex, fmt) => {
+                let whole = matches!(r.action, ReqAction::ReplaceUri(..));
+                let mut repl = Vec::new();
+                render(fmt, txn, &mut repl);
+                let repl = replacement(&repl);
+                let uri = current_uri(edits, txn).to_vec();
+                let (path, query) = split_query(&uri);
+                let target = if whole { &uri[..] } else { path };
+                let target = String::from_utf8_lossy(target);
+                let mut out = regex
+                    .replace(&target, repl.as_str())
+                    .into_owned()
+                    .into_bytes();
+                if let (false, Some(q)) = (whole, query) {
+                    out.push(b'?');
+                    out.extend_from_slice(q);
+                }
+                edits.uri = Some(out);
+            }
+            ReqAction::SetSrc(expr) => {
+                if let Some(ip) = expr.eval(txn).and_then(|v| v.to_ip()) {
+                    txn.vars.set_src(ip);
+                }
+            }
+            ReqAction::Reject => return Verdict::Close,
         }
     }
     Verdict::Continue
@@ -141,6 +275,12 @@ pub fn eval_response(
                 edits.add.push((name.as_bytes().to_vec(), v));
             }
             ResAction::DelHeader(name) => edits.del.push(name.clone()),
+            ResAction::SetVar(scope, name, expr) => {
+                if let Some(v) = expr.eval(txn) {
+                    txn.set_var(*scope, name, v.into_owned());
+                }
+            }
+            ResAction::UnsetVar(scope, name) => txn.vars.unset(*scope, name),
         }
     }
     None
@@ -274,5 +414,44 @@ fn return_reply(ret: &Return, txn: &HttpTxn<'_>) -> LocalReply {
         status: ret.status,
         who: b'L',
         tarpit: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haproxy_backreferences_become_regex_groups() {
+        assert_eq!(replacement(b"x/\\1/\\2"), "x/${1}/${2}");
+        assert_eq!(replacement(b"cost $5"), "cost $$5");
+        assert_eq!(replacement(b"plain"), "plain");
+    }
+
+    #[test]
+    fn query_split_keeps_path_and_query_apart() {
+        assert_eq!(
+            split_query(b"/a/b?x=1&y"),
+            (&b"/a/b"[..], Some(&b"x=1&y"[..]))
+        );
+        assert_eq!(split_query(b"/a"), (&b"/a"[..], None));
+    }
+
+    #[test]
+    fn auth_reply_carries_the_realm_before_the_body() {
+        let r = auth_reply("admins");
+        let text = String::from_utf8_lossy(&r.bytes);
+        assert!(text.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{text}");
+        let hdr = text
+            .find("www-authenticate: Basic realm=\"admins\"\r\n")
+            .expect("header");
+        assert!(hdr < text.find("\r\n\r\n").expect("end of head"));
+        assert_eq!(r.status, 401);
+    }
+
+    #[test]
+    fn reason_phrases() {
+        assert_eq!(reason(301), "Moved Permanently");
+        assert_eq!(reason(503), "Service Unavailable");
     }
 }

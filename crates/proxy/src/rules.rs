@@ -7,20 +7,52 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sluice_config::{Config, Diagnostic, Location, RuleLine};
-use sluice_expr::{Compiler, Cond, Context, LogFormat, Password, User, Userlist};
+use sluice_expr::{Compiler, Cond, Context, Expr, LogFormat, Password, User, Userlist, VarScope};
 
 /// An `http-request` action.
 #[derive(Debug)]
 pub enum ReqAction {
     Allow,
-    Deny { status: u16 },
-    Tarpit { status: u16 },
-    Auth { realm: String },
+    Deny {
+        status: u16,
+    },
+    Tarpit {
+        status: u16,
+    },
+    Auth {
+        realm: String,
+    },
     Redirect(Redirect),
     Return(Return),
     SetHeader(String, LogFormat),
     AddHeader(String, LogFormat),
     DelHeader(String),
+    /// `replace-header` (whole value) / `replace-value` (each comma-separated value).
+    ReplaceHeader {
+        name: String,
+        regex: regex::Regex,
+        fmt: LogFormat,
+        per_value: bool,
+    },
+    SetVar(VarScope, String, Expr),
+    UnsetVar(VarScope, String),
+    SetMethod(LogFormat),
+    SetPath(LogFormat),
+    SetQuery(LogFormat),
+    SetUri(LogFormat),
+    /// `replace-path` / `replace-uri`: regex on the path (or whole target), `\N` references.
+    ReplacePath(regex::Regex, LogFormat),
+    ReplaceUri(regex::Regex, LogFormat),
+    SetSrc(Expr),
+    /// `reject` / `silent-drop`: close without answering.
+    Reject,
+}
+
+/// A `tcp-request connection` action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpConnAction {
+    Accept,
+    Reject,
 }
 
 /// An `http-response` action.
@@ -31,6 +63,8 @@ pub enum ResAction {
     SetHeader(String, LogFormat),
     AddHeader(String, LogFormat),
     DelHeader(String),
+    SetVar(VarScope, String, Expr),
+    UnsetVar(VarScope, String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +131,7 @@ pub struct UseBackend {
 /// The compiled rules of one proxy half.
 #[derive(Debug, Default)]
 pub struct ProxyRules {
+    pub tcp_connection: Vec<Rule<TcpConnAction>>,
     pub http_request: Vec<Rule<ReqAction>>,
     pub http_response: Vec<Rule<ResAction>>,
     pub use_backend: Vec<UseBackend>,
@@ -105,6 +140,16 @@ pub struct ProxyRules {
 impl ProxyRules {
     pub fn is_empty(&self) -> bool {
         self.http_request.is_empty() && self.http_response.is_empty() && self.use_backend.is_empty()
+    }
+
+    /// `tcp-request connection` verdict for a new connection: false to drop it.
+    pub fn accept_connection(&self, txn: &dyn sluice_expr::Txn) -> bool {
+        for r in &self.tcp_connection {
+            if r.applies(txn) {
+                return r.action == TcpConnAction::Accept;
+            }
+        }
+        true
     }
 }
 
@@ -209,23 +254,10 @@ fn status_arg(words: &[String], key: &str, default: u16) -> Result<u16, String> 
 
 /// HAProxy actions Sluice recognises but does not implement yet.
 const REQ_NOT_YET: &[&str] = &[
-    "set-path",
     "set-pathq",
-    "set-query",
-    "set-uri",
-    "replace-path",
     "replace-pathq",
-    "replace-uri",
-    "replace-header",
-    "replace-value",
-    "set-method",
-    "set-var",
-    "unset-var",
-    "set-src",
     "set-log-level",
     "capture",
-    "reject",
-    "silent-drop",
     "normalize-uri",
     "wait-for-body",
     "track-sc0",
@@ -252,6 +284,47 @@ const REQ_NOT_YET: &[&str] = &[
     "set-src-port",
     "set-bandwidth-limit",
 ];
+
+/// `set-var(scope.name)` / `unset-var(scope.name)`: the variable in parentheses.
+fn var_of(c: &mut Ctx<'_>, line: &RuleLine, word: &str) -> Option<(VarScope, String)> {
+    let inner = word
+        .split_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .unwrap_or("");
+    match VarScope::parse(inner) {
+        Some((scope, name)) => Some((scope, name.to_string())),
+        None => {
+            c.alert(
+                &line.location,
+                format!("'{} {word}' : invalid variable name '{inner}'; expects 'proc', 'sess', 'txn', 'req' or 'res' followed by a name.", line.keyword),
+            );
+            None
+        }
+    }
+}
+
+fn regex_arg(c: &mut Ctx<'_>, line: &RuleLine, re: &str) -> Option<regex::Regex> {
+    match regex::Regex::new(re) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            c.alert(
+                &line.location,
+                format!("'{}' : regex '{re}' does not compile: {e}.", line.keyword),
+            );
+            None
+        }
+    }
+}
+
+fn expr_arg(c: &mut Ctx<'_>, line: &RuleLine, text: &str, ctx: Context) -> Option<Expr> {
+    match c.compiler.compile_expr(text, ctx) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            c.alert(&line.location, format!("'{}' : {e}.", line.keyword));
+            None
+        }
+    }
+}
 
 fn req_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ReqAction>> {
     let (act, cond_words) = split_cond(&line.words[1..]);
@@ -325,6 +398,81 @@ fn req_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ReqAction>> {
                 return None;
             }
             ReqAction::DelHeader(hname.clone())
+        }
+        "replace-header" | "replace-value" => {
+            let (Some(h), Some(re), Some(fmt)) = (args.first(), args.get(1), args.get(2)) else {
+                c.alert(
+                    &line.location,
+                    format!("'http-request {name}' expects exactly 3 arguments."),
+                );
+                return None;
+            };
+            let regex = regex_arg(c, line, re)?;
+            let fmt = c.format(line, fmt, ctx).ok()?;
+            ReqAction::ReplaceHeader {
+                name: h.clone(),
+                regex,
+                fmt,
+                per_value: name == "replace-value",
+            }
+        }
+        "set-method" | "set-path" | "set-query" | "set-uri" => {
+            let Some(f) = args.first() else {
+                c.alert(
+                    &line.location,
+                    format!("'http-request {name}' expects exactly 1 argument."),
+                );
+                return None;
+            };
+            let f = c.format(line, f, ctx).ok()?;
+            match name {
+                "set-method" => ReqAction::SetMethod(f),
+                "set-path" => ReqAction::SetPath(f),
+                "set-query" => ReqAction::SetQuery(f),
+                _ => ReqAction::SetUri(f),
+            }
+        }
+        "replace-path" | "replace-uri" => {
+            let (Some(re), Some(fmt)) = (args.first(), args.get(1)) else {
+                c.alert(
+                    &line.location,
+                    format!("'http-request {name}' expects exactly 2 arguments."),
+                );
+                return None;
+            };
+            let regex = regex_arg(c, line, re)?;
+            let fmt = c.format(line, fmt, ctx).ok()?;
+            if name == "replace-path" {
+                ReqAction::ReplacePath(regex, fmt)
+            } else {
+                ReqAction::ReplaceUri(regex, fmt)
+            }
+        }
+        "set-src" => {
+            let Some(e) = args.first() else {
+                c.alert(
+                    &line.location,
+                    "'http-request set-src' expects an expression.".into(),
+                );
+                return None;
+            };
+            ReqAction::SetSrc(expr_arg(c, line, e, ctx)?)
+        }
+        "reject" | "silent-drop" => ReqAction::Reject,
+        v if v.starts_with("set-var(") => {
+            let (scope, var) = var_of(c, line, v)?;
+            let Some(e) = args.first() else {
+                c.alert(
+                    &line.location,
+                    format!("'http-request {v}' expects a sample expression."),
+                );
+                return None;
+            };
+            ReqAction::SetVar(scope, var, expr_arg(c, line, e, ctx)?)
+        }
+        v if v.starts_with("unset-var(") => {
+            let (scope, var) = var_of(c, line, v)?;
+            ReqAction::UnsetVar(scope, var)
         }
         other if REQ_NOT_YET.contains(&other) => {
             c.alert(
@@ -523,6 +671,21 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
             }
         }
         "del-header" if args.len() == 1 => ResAction::DelHeader(args[0].clone()),
+        v if v.starts_with("set-var(") => {
+            let (scope, var) = var_of(c, line, v)?;
+            let Some(e) = args.first() else {
+                c.alert(
+                    &line.location,
+                    format!("'http-response {v}' expects a sample expression."),
+                );
+                return None;
+            };
+            ResAction::SetVar(scope, var, expr_arg(c, line, e, ctx)?)
+        }
+        v if v.starts_with("unset-var(") => {
+            let (scope, var) = var_of(c, line, v)?;
+            ResAction::UnsetVar(scope, var)
+        }
         other => {
             c.alert(
                 &line.location,
@@ -532,6 +695,26 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
         }
     };
     let cond = c.cond(line, cond_words, ctx).ok()?;
+    Some(Rule { action, cond })
+}
+
+/// `tcp-request connection accept|reject [cond]`; other stages are not there yet.
+fn tcp_request(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<TcpConnAction>> {
+    let stage = line.words.get(1).map(String::as_str).unwrap_or("");
+    if stage != "connection" {
+        c.alert(&line.location, format!("'tcp-request {stage}' is not supported by Sluice yet (only 'tcp-request connection accept|reject')."));
+        return None;
+    }
+    let (act, cond_words) = split_cond(&line.words[2..]);
+    let action = match act.first().map(String::as_str) {
+        Some("accept") => TcpConnAction::Accept,
+        Some("reject") => TcpConnAction::Reject,
+        other => {
+            c.alert(&line.location, format!("'tcp-request connection {}' is not supported by Sluice yet (only 'accept' and 'reject').", other.unwrap_or("")));
+            return None;
+        }
+    };
+    let cond = c.cond(line, cond_words, Context::TcpConnection).ok()?;
     Some(Rule { action, cond })
 }
 
@@ -580,6 +763,11 @@ fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyR
                         &line.location,
                         format!("error detected while parsing ACL '{name}' : {e}."),
                     );
+                }
+            }
+            "tcp-request" => {
+                if let Some(r) = tcp_request(c, line) {
+                    out.tcp_connection.push(r);
                 }
             }
             "http-request" | "redirect" | "http-response" if !mode_http => {
@@ -679,3 +867,89 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
 
 /// Shared, immutable compiled rules.
 pub type SharedRules = Arc<CompiledRules>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile_text(text: &str) -> Result<CompiledRules, Vec<Diagnostic>> {
+        let loaded = sluice_config::load_str("t.cfg", text, &|_| None).expect("config loads");
+        compile(&loaded.config)
+    }
+
+    const HEAD: &str = "defaults\n    mode http\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\nbackend be\n    server s 127.0.0.1:1\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\n";
+
+    #[test]
+    fn every_supported_action_compiles() {
+        let rules = [
+            "http-request allow if TRUE",
+            "http-request deny deny_status 429",
+            "http-request tarpit",
+            "http-request auth realm x",
+            "http-request redirect location /x code 308",
+            "http-request redirect prefix /p drop-query append-slash",
+            "http-request redirect scheme https",
+            "http-request return status 200 content-type text/plain string ok hdr x-a b",
+            "http-request set-header X-A %[src]",
+            "http-request add-header X-B b",
+            "http-request del-header X-C",
+            "http-request replace-header X-D ^a(.*) b\\1",
+            "http-request replace-value X-E ^a b",
+            "http-request set-var(txn.a) req.hdr(host)",
+            "http-request unset-var(txn.a)",
+            "http-request set-method GET",
+            "http-request set-path /x",
+            "http-request set-query a=1",
+            "http-request set-uri /y",
+            "http-request replace-path ^/old(.*) /new\\1",
+            "http-request replace-uri ^(.*)$ \\1",
+            "http-request set-src hdr(x-ip)",
+            "http-request reject if { src 10.0.0.0/8 }",
+            "http-response set-header X-F f",
+            "http-response add-header X-G g",
+            "http-response del-header X-H",
+            "http-response deny if { status 500 }",
+            "http-response set-var(txn.s) status",
+            "redirect scheme https if !{ path_beg /x }",
+            "tcp-request connection reject if { src 10.0.0.1 }",
+            "use_backend be if { path_beg /be }",
+            "use_backend %[req.hdr(host),lower]",
+        ];
+        for r in rules {
+            let text = format!("{HEAD}    {r}\n");
+            let c = compile_text(&text).unwrap_or_else(|d| panic!("{r}: {d:?}"));
+            assert!(
+                !c.frontends[0].is_empty() || !c.frontends[0].tcp_connection.is_empty(),
+                "{r}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported_and_wrong_rules_name_file_and_line() {
+        for (rule, needle) in [
+            (
+                "http-request capture req.hdr(host) len 10",
+                "not supported by Sluice yet",
+            ),
+            ("http-request frob", "but got 'frob'"),
+            ("tcp-request content accept", "not supported by Sluice yet"),
+            ("http-request set-var(nope.x) src", "invalid variable name"),
+            ("http-request replace-path ( /x", "does not compile"),
+            (
+                "use_backend missing",
+                "unable to find required use_backend: 'missing'",
+            ),
+            (
+                "acl a nosuchfetch x",
+                "error detected while parsing ACL 'a'",
+            ),
+        ] {
+            let text = format!("{HEAD}    {rule}\n");
+            let d = compile_text(&text).expect_err(rule);
+            let msg = d[0].to_string();
+            assert!(msg.contains("t.cfg:11]"), "{rule}: {msg}");
+            assert!(msg.contains(needle), "{rule}: {msg}");
+        }
+    }
+}

@@ -534,8 +534,10 @@ async fn exchange(
             }
             v
         };
-        if let Verdict::Reply(r) = verdict {
-            return local_reply(rt, fe, client, cbuf, req, ctx, r).await;
+        match verdict {
+            Verdict::Reply(r) => return local_reply(rt, fe, client, cbuf, req, ctx, r).await,
+            Verdict::Close => return Err(Abort::new(b'P', TermPhase::Request, None)),
+            Verdict::Continue => {}
         }
     }
     let Some(be_id) = be_choice else {
@@ -562,10 +564,20 @@ async fn exchange(
             };
             http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
         };
-        if let Verdict::Reply(r) = verdict {
-            return local_reply(rt, fe, client, cbuf, req, ctx, r).await;
+        match verdict {
+            Verdict::Reply(r) => return local_reply(rt, fe, client, cbuf, req, ctx, r).await,
+            Verdict::Close => return Err(Abort::new(b'P', TermPhase::Request, None)),
+            Verdict::Continue => {}
         }
     }
+    // `set-src`: logs and forwardfor see the new client address from here on.
+    let peer = match vars.src_override() {
+        Some(ip) => {
+            ctx.peer = SocketAddr::new(ip, peer.port());
+            ctx.peer
+        }
+        None => peer,
+    };
     if !edits.del.is_empty() {
         let buf = cbuf.data();
         req.headers.retain(|h| {
@@ -770,7 +782,15 @@ async fn forward(
     for (n, v) in &edits.add {
         extra.push((n, v));
     }
-    sluice_http::write_request_head(cbuf.data(), req, server_conn_hdr, &extra, &mut out);
+    sluice_http::write_request_head_with(
+        cbuf.data(),
+        req,
+        edits.method.as_deref(),
+        edits.uri.as_deref(),
+        server_conn_hdr,
+        &extra,
+        &mut out,
+    );
     let head_len = req.head_len;
     let w = write_all_timeout(server, &out, be.timeouts.server).await;
     give_vec(out);

@@ -9,16 +9,30 @@ use sluice_http::{RequestHead, ResponseHead};
 
 use crate::runtime::{FrontendRt, Runtime};
 
-/// Variables set by rules (`txn.`, `req.`, `res.`, `sess.` scopes), kept per transaction.
-/// A mutex only so the stream future stays `Send`; it is never contended.
+/// Variables set by rules (`txn.`, `req.`, `res.`, `sess.` scopes) and a `set-src` override,
+/// kept per transaction. Mutexes only so the stream future stays `Send`; never contended.
 #[derive(Default)]
 pub struct TxnVars {
     vars: std::sync::Mutex<Vec<(VarScope, String, Sample<'static>)>>,
+    src: std::sync::Mutex<Option<std::net::IpAddr>>,
 }
 
 impl TxnVars {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(VarScope, String, Sample<'static>)>> {
         self.vars.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn unset(&self, scope: VarScope, name: &str) {
+        self.lock().retain(|(s, n, _)| !(*s == scope && n == name));
+    }
+
+    /// `http-request set-src`: the client address rules, logs and forwardfor see from now on.
+    pub fn set_src(&self, ip: std::net::IpAddr) {
+        *self.src.lock().unwrap_or_else(|p| p.into_inner()) = Some(ip);
+    }
+
+    pub fn src_override(&self) -> Option<std::net::IpAddr> {
+        *self.src.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -45,7 +59,10 @@ impl HttpTxn<'_> {
 
 impl Txn for HttpTxn<'_> {
     fn src(&self) -> Option<SocketAddr> {
-        Some(self.peer)
+        match self.vars.src_override() {
+            Some(ip) => Some(SocketAddr::new(ip, self.peer.port())),
+            None => Some(self.peer),
+        }
     }
     fn dst(&self) -> Option<SocketAddr> {
         self.local
@@ -147,5 +164,20 @@ impl LogVars for RuleVars<'_> {
             "pid" => write!(out, "{}", std::process::id()).is_ok(),
             _ => false,
         }
+    }
+}
+
+/// What `tcp-request connection` rules see: the addresses only.
+pub struct ConnTxn {
+    pub src: SocketAddr,
+    pub dst: Option<SocketAddr>,
+}
+
+impl Txn for ConnTxn {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.src)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
     }
 }

@@ -54,6 +54,18 @@ async fn accept_loop(
         };
         match accepted {
             Ok((sock, peer)) => {
+                let conn_rules = &rt.rules.frontends[fe_id];
+                if !conn_rules.tcp_connection.is_empty() {
+                    let txn = crate::txn::ConnTxn {
+                        src: peer,
+                        dst: sock.local_addr().ok(),
+                    };
+                    if !conn_rules.accept_connection(&txn) {
+                        // `tcp-request connection reject`: closed at once and not
+                        // logged, as HAProxy does.
+                        continue;
+                    }
+                }
                 g.forget();
                 f.forget();
                 let _ = sock.set_nodelay(true);

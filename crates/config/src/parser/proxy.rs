@@ -160,7 +160,7 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
         // Compiled by the rules compiler, which reports its own errors at this line.
-        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" => {
+        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" | "tcp-request" => {
             p.rules.push(RuleLine {
                 keyword: kw.to_string(),
                 words: words.to_vec(),

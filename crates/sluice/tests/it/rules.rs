@@ -212,3 +212,76 @@ fn rule_errors_are_reported_with_file_and_line() {
         "{out}"
     );
 }
+
+/// The tutorial's "block a source range", with remote clients simulated as the issue asks:
+/// `set-src` from a header, then the seed's own ACL and deny.
+#[test]
+fn set_src_from_a_header_feeds_the_source_deny() {
+    let b = Backend::start("web1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend block_range\n    bind 127.0.0.1:{port}\n    http-request set-src hdr(x-client-ip)\n    acl block_ip src 192.168.1.0/24\n    http-request deny if block_ip\n    option forwardfor\n    default_backend web\nbackend web\n    server web1 {}\n",
+        defaults("http"),
+        b.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    c.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-client-ip: 192.168.1.77\r\n\r\n");
+    assert_eq!(c.read_response().expect("403").status, 403);
+    c.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-client-ip: 10.1.2.3\r\n\r\n");
+    let r = c.read_response().expect("200");
+    assert_eq!(r.server(), "web1");
+    let head = b.last_head.lock().unwrap().to_ascii_lowercase();
+    assert!(
+        head.contains("x-forwarded-for: 10.1.2.3"),
+        "forwardfor follows set-src: {head}"
+    );
+}
+
+#[test]
+fn start_line_rewrites_vars_and_header_replacement() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request set-var(txn.tenant) req.hdr(x-tenant),lower\n    http-request set-path /api%[path] if {{ path_beg /v1 }}\n    http-request set-query lang=en if {{ var(txn.tenant) -m str acme }}\n    http-request set-method PUT if {{ method PATCH }}\n    http-request replace-header User-Agent ^curl/(.*)$ sluice-test/\\1\n    http-request return status 403 content-type text/plain string nope if {{ var(txn.tenant) -m str evil }}\n    default_backend be\nbackend be\n    server s1 {}\n",
+        defaults("http"),
+        b.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    c.send(b"PATCH /v1/items?x=1 HTTP/1.1\r\nhost: t\r\nx-tenant: ACME\r\nuser-agent: curl/8.1\r\n\r\n");
+    assert_eq!(c.read_response().expect("proxied").status, 200);
+    let head = b.last_head.lock().unwrap().clone();
+    assert!(
+        head.starts_with("PUT /api/v1/items?lang=en HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("user-agent: sluice-test/8.1"),
+        "{head}"
+    );
+    c.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-tenant: Evil\r\n\r\n");
+    let r = c.read_response().expect("403");
+    assert_eq!((r.status, r.text().as_str()), (403, "nope"));
+}
+
+#[test]
+fn tcp_request_connection_reject_closes_before_any_byte() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    tcp-request connection reject if {{ src 127.0.0.2 }}\n    default_backend be\nbackend be\n    server s1 {}\n",
+        defaults("http"),
+        b.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut bad = Client::connect_from("127.0.0.2", port);
+    bad.send(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n");
+    assert!(
+        bad.read_response().is_none(),
+        "rejected connection gets no response"
+    );
+    let mut good = Client::connect_from("127.0.0.1", port);
+    assert_eq!(good.get("/").server(), "s1");
+}
