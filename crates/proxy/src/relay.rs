@@ -79,6 +79,10 @@ pub async fn relay(
         if client_shut && server_shut {
             return res;
         }
+        // An idle tunnel holds no buffer: storage comes back from the thread's pool on the
+        // next read.
+        cbuf.release_if_empty();
+        sbuf.release_if_empty();
         let c_read = !client_eof && !cbuf.is_full();
         let c_write = !sbuf.is_empty();
         let s_read = !server_eof && !sbuf.is_full();
