@@ -150,6 +150,7 @@ fn frontend(
         errorfiles: p.errorfiles.clone(),
         disabled: p.disabled,
         rules: p.rules.clone(),
+        log_format: p.log_format.clone(),
     }
 }
 

@@ -195,6 +195,8 @@ pub struct Frontend {
     pub disabled: bool,
     /// Rules in file order (a `listen` keeps all of its rules here).
     pub rules: Vec<RuleLine>,
+    /// `log-format STRING`, compiled by the rules compiler; it replaces the httplog/tcplog line.
+    pub log_format: Option<(String, Location)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

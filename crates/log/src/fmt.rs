@@ -224,6 +224,90 @@ pub fn format_connect(
     });
 }
 
+/// One `%X` variable of a custom `log-format` (manual 8.2.4), written without quoting
+/// (the caller applies `+Q`/`+E`). False when the variable is unknown or has no value, so
+/// the caller writes `-` as HAProxy does.
+pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
+    let t = &f.timers;
+    let line = f.request_line;
+    // Request line parts for %HM %HU %HP %HQ %HV.
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let (method, uri, version) = (parts.next(), parts.next(), parts.next());
+    match name {
+        "ci" => write_ip(out, f.client.ip()),
+        "cp" => write_u64(out, u64::from(f.client.port())),
+        "t" => write_local_date_ms(out, f.accept_time),
+        "tr" => write_local_date_ms(out, request_time(f)),
+        "trg" => {
+            write_date(out, request_time(f), false);
+            out.extend_from_slice(b" +0000");
+        }
+        "trl" | "tl" => write_date(out, request_time(f), true),
+        "T" => {
+            write_date(out, f.accept_time, false);
+            out.extend_from_slice(b" +0000");
+        }
+        "Ts" => write_u64(out, split_time(f.accept_time).0.max(0) as u64),
+        "ms" => write_3digits(out, split_time(f.accept_time).1),
+        "f" | "ft" => out.extend_from_slice(f.frontend.as_bytes()),
+        "b" => out.extend_from_slice(f.backend.as_bytes()),
+        "s" => out.extend_from_slice(f.server.as_bytes()),
+        "TR" | "TQ" | "Tq" => write_i64(out, t.tr_req),
+        "Tw" => write_i64(out, t.tw),
+        "Tc" => write_i64(out, t.tc),
+        "Tr" => write_i64(out, t.tr_resp),
+        "Ta" => write_i64(out, t.ta),
+        "Tt" => write_i64(out, t.tt),
+        "Th" => write_i64(out, t.th),
+        "Ti" => write_i64(out, t.ti),
+        "ST" => write_i64(out, i64::from(f.status)),
+        "B" => write_u64(out, f.bytes_read),
+        "ts" => out.extend_from_slice(&f.termination[..2]),
+        "tsc" => out.extend_from_slice(&f.termination),
+        "ac" => write_u64(out, u64::from(f.actconn)),
+        "fc" => write_u64(out, u64::from(f.feconn)),
+        "bc" => write_u64(out, u64::from(f.beconn)),
+        "sc" => write_u64(out, u64::from(f.srv_conn)),
+        "rc" => {
+            if f.redispatched {
+                out.push(b'+');
+            }
+            write_u64(out, u64::from(f.retries));
+        }
+        "sq" => write_u64(out, u64::from(f.srv_queue)),
+        "bq" => write_u64(out, u64::from(f.backend_queue)),
+        "r" => {
+            if line.is_empty() {
+                return false;
+            }
+            write_request(out, line);
+        }
+        "HM" => match method {
+            Some(m) if !m.is_empty() => out.extend_from_slice(m),
+            _ => return false,
+        },
+        "HU" => match uri {
+            Some(u) => out.extend_from_slice(u),
+            None => return false,
+        },
+        "HP" => match uri {
+            Some(u) => out.extend_from_slice(u.split(|&b| b == b'?').next().unwrap_or(u)),
+            None => return false,
+        },
+        "HQ" => match uri.and_then(|u| u.iter().position(|&b| b == b'?').map(|q| &u[q..])) {
+            Some(q) => out.extend_from_slice(q),
+            None => return false,
+        },
+        "HV" => match version {
+            Some(v) => out.extend_from_slice(v),
+            None => return false,
+        },
+        "pid" => write_u64(out, u64::from(std::process::id())),
+        _ => return false,
+    }
+    true
+}
+
 /// Grows `out` once up front (a no-op on a warm buffer) instead of piecemeal per field.
 fn reserve(out: &mut Vec<u8>, f: &LogFields) {
     let names = f.frontend.len() + f.backend.len() + f.server.len();

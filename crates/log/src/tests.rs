@@ -309,3 +309,41 @@ fn formatting_appends_without_reallocating_a_warm_buffer() {
     }
     assert_eq!((out.capacity(), out.as_ptr()), (cap, ptr));
 }
+
+#[test]
+fn custom_log_format_variables_match_the_httplog_fields() {
+    let f = fields(b"GET /foo?x=1 HTTP/1.1");
+    let var = |name: &str| {
+        let mut out = Vec::new();
+        let ok = crate::write_var(&f, name, &mut out);
+        (ok, String::from_utf8(out).unwrap())
+    };
+    let mut line = Vec::new();
+    crate::format_httplog(&f, &mut line);
+    let line = String::from_utf8(line).unwrap();
+    // Every variable prints what the same field of the httplog line prints.
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(format!("{}:{}", var("ci").1, var("cp").1), fields[0]);
+    assert_eq!(format!("[{}]", var("tr").1), fields[1]);
+    assert_eq!(var("ft").1, fields[2]);
+    assert_eq!(format!("{}/{}", var("b").1, var("s").1), fields[3]);
+    let timers = format!(
+        "{}/{}/{}/{}/{}",
+        var("TR").1,
+        var("Tw").1,
+        var("Tc").1,
+        var("Tr").1,
+        var("Ta").1
+    );
+    assert_eq!(timers, fields[4]);
+    assert_eq!(var("ST").1, fields[5]);
+    assert_eq!(var("B").1, fields[6]);
+    assert_eq!(var("tsc").1, fields[9]);
+    assert_eq!(var("HM"), (true, "GET".to_string()));
+    assert_eq!(var("HU"), (true, "/foo?x=1".to_string()));
+    assert_eq!(var("HP"), (true, "/foo".to_string()));
+    assert_eq!(var("HQ"), (true, "?x=1".to_string()));
+    assert_eq!(var("HV"), (true, "HTTP/1.1".to_string()));
+    assert_eq!(var("r"), (true, "GET /foo?x=1 HTTP/1.1".to_string()));
+    assert!(!var("nosuch").0, "unknown variables print '-'");
+}

@@ -19,6 +19,45 @@ pub struct Outcome {
     pub status: i32,
 }
 
+/// `%X` variables of a custom `log-format`, from the fields of the standard lines.
+struct FieldVars<'a, 'b>(&'a LogFields<'b>);
+
+impl sluice_expr::LogVars for FieldVars<'_, '_> {
+    fn write_var(
+        &self,
+        name: &str,
+        _o: sluice_expr::logformat::LogOpts,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        sluice_log::write_var(self.0, name, out)
+    }
+}
+
+/// Formats the line: the frontend's `log-format` when it has one, else the standard format.
+fn format_line(
+    rt: &Runtime,
+    fe: &crate::runtime::FrontendRt,
+    fields: &LogFields<'_>,
+    tcp: bool,
+    line: &mut Vec<u8>,
+) {
+    if let Some(lf) = &rt.rules.frontends[fe.id].log_format {
+        // Samples in a log-format see the connection (HAProxy 2.6 allows only those there).
+        let txn = crate::txn::ConnTxn {
+            src: fields.client,
+            dst: None,
+        };
+        lf.render(&txn, &FieldVars(fields), line);
+        return;
+    }
+    match (fe.access_log, tcp) {
+        (AccessLog::Http, false) => sluice_log::format_httplog(fields, line),
+        (AccessLog::HttpClf, false) => sluice_log::format_httplog_clf(fields, line),
+        (AccessLog::Default, _) => sluice_log::format_default(fields, line),
+        _ => sluice_log::format_tcplog(fields, line),
+    }
+}
+
 fn ms(d: Option<Duration>) -> i64 {
     d.map(|d| d.as_millis() as i64).unwrap_or(-1)
 }
@@ -84,12 +123,7 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         request_line,
     };
     let mut line = take_vec();
-    match fe.access_log {
-        AccessLog::Http => sluice_log::format_httplog(&fields, &mut line),
-        AccessLog::HttpClf => sluice_log::format_httplog_clf(&fields, &mut line),
-        AccessLog::Tcp => sluice_log::format_tcplog(&fields, &mut line),
-        AccessLog::Default => sluice_log::format_default(&fields, &mut line),
-    }
+    format_line(rt, fe, &fields, false, &mut line);
     fe.logger.log(level(fe.log_separate_errors, o), &line);
     give_vec(line);
 }
@@ -157,12 +191,7 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         request_line: b"",
     };
     let mut line = take_vec();
-    match fe.access_log {
-        AccessLog::Http | AccessLog::HttpClf | AccessLog::Tcp => {
-            sluice_log::format_tcplog(&fields, &mut line)
-        }
-        AccessLog::Default => sluice_log::format_default(&fields, &mut line),
-    }
+    format_line(rt, fe, &fields, true, &mut line);
     let lvl = if fe.log_separate_errors && t.term.who != b'-' {
         3
     } else {

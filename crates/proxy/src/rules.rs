@@ -131,6 +131,8 @@ pub struct UseBackend {
 /// The compiled rules of one proxy half.
 #[derive(Debug, Default)]
 pub struct ProxyRules {
+    /// `log-format`: replaces the httplog/tcplog line.
+    pub log_format: Option<LogFormat>,
     pub tcp_connection: Vec<Rule<TcpConnAction>>,
     pub http_request: Vec<Rule<ReqAction>>,
     pub http_response: Vec<Rule<ResAction>>,
@@ -835,11 +837,18 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             cfg,
             proxy: &fe.name,
         };
-        out.frontends.push(compile_proxy(
-            &mut c,
-            &fe.rules,
-            fe.mode == sluice_config::Mode::Http,
-        ));
+        let log_format = fe.log_format.as_ref().and_then(|(text, loc)| {
+            match c.compiler.compile_log_format(text) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    c.alert(loc, format!("'log-format' : {e}."));
+                    None
+                }
+            }
+        });
+        let mut rules = compile_proxy(&mut c, &fe.rules, fe.mode == sluice_config::Mode::Http);
+        rules.log_format = log_format;
+        out.frontends.push(rules);
     }
     for be in &cfg.backends {
         let mut c = Ctx {

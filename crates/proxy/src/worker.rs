@@ -69,7 +69,10 @@ async fn accept_loop(
                 g.forget();
                 f.forget();
                 let _ = sock.set_nodelay(true);
-                if fe.access_log == sluice_config::AccessLog::Default && fe.logger.is_enabled() {
+                if fe.access_log == sluice_config::AccessLog::Default
+                    && rt.rules.frontends[fe_id].log_format.is_none()
+                    && fe.logger.is_enabled()
+                {
                     // Without httplog/tcplog HAProxy logs only the accept ("Connect from").
                     if let Ok(local) = sock.local_addr() {
                         let mut line = crate::buffer::take_vec();

@@ -91,6 +91,7 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// Rule lines; never inherited from a defaults section.
     pub rules: Vec<RuleLine>,
+    pub log_format: Option<(String, Location)>,
     pub balance: Balance,
     pub hash: HashSpec,
     pub servers: Vec<ServerDraft>,
@@ -151,6 +152,7 @@ impl ProxyDraft {
             errorfiles: BTreeMap::new(),
             disabled: false,
             rules: Vec::new(),
+            log_format: None,
             balance: Balance::RoundRobin,
             hash: HashSpec::default(),
             servers: Vec::new(),

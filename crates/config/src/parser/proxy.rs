@@ -159,7 +159,23 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
+        "log-format" => {
+            if arg1.is_empty() {
+                alert("log-format expects an argument.".into());
+            } else if words.len() > 2 {
+                alert(
+                    "log-format expects only one argument, don't forget to escape spaces!".into(),
+                );
+            } else {
+                p.log_format = Some((arg1.to_string(), loc.clone()));
+            }
+        }
         // Compiled by the rules compiler, which reports its own errors at this line.
+        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" | "tcp-request"
+            if p.kind == crate::parser::draft::Kind::Defaults =>
+        {
+            alert(format!("'{kw}' in a 'defaults' section is not supported by Sluice yet (write the rule in each proxy)."));
+        }
         "acl" | "use_backend" | "http-request" | "http-response" | "redirect" | "tcp-request" => {
             p.rules.push(RuleLine {
                 keyword: kw.to_string(),

@@ -85,3 +85,29 @@ fn bad_request_is_logged_as_badreq_with_pr_state() {
         s.stdout()
     );
 }
+
+#[test]
+fn custom_log_format_renders_variables_and_samples() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    log-format \"client=%ci method=%HM uri=%HU status=%ST route=%b/%s req=%{{+Q}}r src=%[src]\"\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    assert_eq!(get(port, "/lf?a=1").status, 200);
+    let line = crate::support::wait_for("the log-format line", || {
+        s.stdout()
+            .lines()
+            .find(|l| l.contains("uri=/lf?a=1"))
+            .map(str::to_string)
+    });
+    assert_eq!(
+        line,
+        "client=127.0.0.1 method=GET uri=/lf?a=1 status=200 route=app/s1 req=\"GET /lf?a=1 HTTP/1.1\" src=127.0.0.1"
+    );
+    assert!(
+        !s.stdout().contains("Connect from"),
+        "log-format replaces the default line"
+    );
+}
