@@ -151,6 +151,8 @@ fn frontend(
         disabled: p.disabled,
         rules: p.rules.clone(),
         log_format: p.log_format.clone(),
+        unique_id_format: p.unique_id_format.clone(),
+        unique_id_header: p.unique_id_header.clone(),
     }
 }
 

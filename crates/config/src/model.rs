@@ -197,6 +197,10 @@ pub struct Frontend {
     pub rules: Vec<RuleLine>,
     /// `log-format STRING`, compiled by the rules compiler; it replaces the httplog/tcplog line.
     pub log_format: Option<(String, Location)>,
+    /// `unique-id-format STRING` (compiled by the rules compiler).
+    pub unique_id_format: Option<(String, Location)>,
+    /// `unique-id-header NAME`: the request header that carries the unique id.
+    pub unique_id_header: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

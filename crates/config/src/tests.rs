@@ -403,6 +403,7 @@ fn refused_keywords() {
         ("backend b\n    stick-table type ip size 1m", "'stick-table' is not supported by Sluice yet (persistence"),
         ("backend b\n    cookie SRV insert", "'cookie' is not supported by Sluice yet"),
         ("frontend f\n    stats enable", "'stats' is not supported by Sluice yet (the statistics page"),
+        ("frontend f\n    unique-id-format", "unique-id-format expects an argument."),
         ("frontend f\n    error-log-format %t", "'error-log-format' is not supported by Sluice yet (custom log formats"),
         ("defaults\n    http-request deny", "'http-request' in a 'defaults' section is not supported by Sluice yet"),
         ("frontend f\n    log-format %t x", "log-format expects only one argument, don't forget to escape spaces!"),

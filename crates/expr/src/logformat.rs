@@ -77,6 +77,8 @@ impl LogFormat {
         let mut items = Vec::new();
         let mut lit = Vec::new();
         let mut i = 0;
+        // `%{+X}o` sets options for every variable after it (manual 8.2.4).
+        let mut global = LogOpts::default();
         while i < b.len() {
             if b[i] != b'%' {
                 lit.push(b[i]);
@@ -92,7 +94,7 @@ impl LogFormat {
                 i += 1;
                 continue;
             }
-            let mut opts = LogOpts::default();
+            let mut opts = global;
             if b[i] == b'{' {
                 let Some(end) = text[i..].find('}') else {
                     return err(format!("truncated line after '{}'", &text[i + 1..]));
@@ -144,6 +146,14 @@ impl LogFormat {
                 ));
             }
             let name = &text[start..i];
+            if name == "o" {
+                global = opts;
+                // HAProxy's example `%{+X}o\ %ci:...` yields no leading space.
+                if b.get(i) == Some(&b' ') {
+                    i += 1;
+                }
+                continue;
+            }
             match VARS.iter().find(|v| **v == name) {
                 Some(v) => items.push(LogItem::Var(v, opts)),
                 None => {

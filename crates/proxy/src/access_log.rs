@@ -19,17 +19,46 @@ pub struct Outcome {
     pub status: i32,
 }
 
-/// `%X` variables of a custom `log-format`, from the fields of the standard lines.
-struct FieldVars<'a, 'b>(&'a LogFields<'b>);
+/// `%X` variables of a custom `log-format`, from the fields of the standard lines plus the
+/// request's unique id.
+struct FieldVars<'a, 'b> {
+    fields: &'a LogFields<'b>,
+    unique_id: &'a [u8],
+}
 
 impl sluice_expr::LogVars for FieldVars<'_, '_> {
-    fn write_var(
-        &self,
-        name: &str,
-        _o: sluice_expr::logformat::LogOpts,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        sluice_log::write_var(self.0, name, out)
+    fn write_var(&self, name: &str, o: sluice_expr::logformat::LogOpts, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        let ok = if name == "ID" {
+            out.extend_from_slice(self.unique_id);
+            !self.unique_id.is_empty()
+        } else {
+            sluice_log::write_var(self.fields, name, out)
+        };
+        if ok && o.hex {
+            to_hex_in_place(out, start, name);
+        }
+        ok
+    }
+}
+
+/// `%{+X}`: what was written from `start` becomes upper-case hex as HAProxy prints it: an
+/// IPv4 address as 8 digits, a timestamp as 8, other numbers as at least 4; text stays.
+pub(crate) fn to_hex_in_place(out: &mut Vec<u8>, start: usize, name: &str) {
+    use std::io::Write;
+    let Ok(text) = std::str::from_utf8(&out[start..]) else {
+        return;
+    };
+    if let Ok(ip) = text.parse::<std::net::Ipv4Addr>() {
+        out.truncate(start);
+        let _ = write!(out, "{:08X}", u32::from(ip));
+    } else if let Ok(n) = text.parse::<u64>() {
+        out.truncate(start);
+        let _ = if name == "Ts" {
+            write!(out, "{n:08X}")
+        } else {
+            write!(out, "{n:04X}")
+        };
     }
 }
 
@@ -38,6 +67,7 @@ fn format_line(
     rt: &Runtime,
     fe: &crate::runtime::FrontendRt,
     fields: &LogFields<'_>,
+    unique_id: &[u8],
     tcp: bool,
     line: &mut Vec<u8>,
 ) {
@@ -47,7 +77,7 @@ fn format_line(
             src: fields.client,
             dst: None,
         };
-        lf.render(&txn, &FieldVars(fields), line);
+        lf.render(&txn, &FieldVars { fields, unique_id }, line);
         return;
     }
     match (fe.access_log, tcp) {
@@ -123,7 +153,7 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         request_line,
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, false, &mut line);
+    format_line(rt, fe, &fields, &ctx.unique_id, false, &mut line);
     fe.logger.log(level(fe.log_separate_errors, o), &line);
     give_vec(line);
 }
@@ -191,7 +221,7 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         request_line: b"",
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, true, &mut line);
+    format_line(rt, fe, &fields, b"", true, &mut line);
     let lvl = if fe.log_separate_errors && t.term.who != b'-' {
         3
     } else {

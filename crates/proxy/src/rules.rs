@@ -133,6 +133,8 @@ pub struct UseBackend {
 pub struct ProxyRules {
     /// `log-format`: replaces the httplog/tcplog line.
     pub log_format: Option<LogFormat>,
+    /// `unique-id-format`: the request's unique id (`%ID`, `unique-id`, `unique-id-header`).
+    pub unique_id: Option<LogFormat>,
     pub tcp_connection: Vec<Rule<TcpConnAction>>,
     pub http_request: Vec<Rule<ReqAction>>,
     pub http_response: Vec<Rule<ResAction>>,
@@ -848,6 +850,15 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
         });
         let mut rules = compile_proxy(&mut c, &fe.rules, fe.mode == sluice_config::Mode::Http);
         rules.log_format = log_format;
+        rules.unique_id = fe.unique_id_format.as_ref().and_then(|(text, loc)| {
+            match compiler.compile_log_format(text) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    diags.push(Diagnostic::alert(loc, format!("'unique-id-format' : {e}.")));
+                    None
+                }
+            }
+        });
         out.frontends.push(rules);
     }
     for be in &cfg.backends {

@@ -110,6 +110,8 @@ pub struct FrontendRt {
     pub counters: Counters,
     pub logger: Logger,
     pub errorfiles: std::collections::BTreeMap<u16, Vec<u8>>,
+    /// `unique-id-header`.
+    pub unique_id_header: Option<String>,
     /// Free connection slots under this frontend's `maxconn`.
     pub slots: Semaphore,
 }
@@ -121,6 +123,8 @@ pub struct Runtime {
     pub global_maxconn: u32,
     /// Connections in progress across all frontends (`actconn` in the logs).
     pub actconn: AtomicU32,
+    /// Requests received since start (`%rt` in log formats).
+    pub requests_total: AtomicU64,
     /// Free connection slots under the global `maxconn`.
     pub global_slots: Semaphore,
     pub bufsize: usize,
@@ -187,6 +191,7 @@ impl Runtime {
         let global_maxconn = cfg.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         Ok(Runtime {
             global_slots: Semaphore::new(global_maxconn as usize),
+            requests_total: AtomicU64::new(0),
             frontends,
             backends,
             global_maxconn,
@@ -289,6 +294,7 @@ fn build_frontend(
         .unwrap_or(cfg.global.maxconn.unwrap_or(DEFAULT_MAXCONN));
     Ok(FrontendRt {
         slots: Semaphore::new(maxconn as usize),
+        unique_id_header: f.unique_id_header.clone(),
         name: f.name.clone(),
         id,
         mode: f.mode,

@@ -338,6 +338,8 @@ pub struct LogCtx<'a> {
     pub srv_conn: u32,
     /// The request line, kept only when the frontend logs.
     pub request_line: Vec<u8>,
+    /// `unique-id-format` result, empty when none.
+    pub unique_id: Vec<u8>,
 }
 
 impl Drop for LogCtx<'_> {
@@ -377,6 +379,7 @@ impl<'a> LogCtx<'a> {
             beconn: 0,
             srv_conn: 0,
             request_line: take_vec(),
+            unique_id: Vec::new(),
         }
     }
 }
@@ -513,6 +516,31 @@ async fn exchange(
         client.local_addr().ok()
     };
     let vars = TxnVars::default();
+    rt.requests_total
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(uid) = &fe_rules.unique_id {
+        let local = client.local_addr().ok();
+        let mut id = Vec::new();
+        {
+            let txn = HttpTxn {
+                rt,
+                fe,
+                backend: None,
+                peer,
+                local,
+                req_buf: cbuf.data(),
+                req,
+                resp: None,
+                vars: &vars,
+                unique_id: b"",
+            };
+            uid.render(&txn, &crate::txn::RuleVars { txn: &txn }, &mut id);
+        }
+        if let Some(h) = &fe.unique_id_header {
+            edits.add.push((h.as_bytes().to_vec(), id.clone()));
+        }
+        ctx.unique_id = id;
+    }
     if !fe_rules.is_empty() {
         let verdict = {
             let txn = HttpTxn {
@@ -525,6 +553,7 @@ async fn exchange(
                 req,
                 resp: None,
                 vars: &vars,
+                unique_id: &ctx.unique_id,
             };
             let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
             if matches!(v, Verdict::Continue) {
@@ -561,6 +590,7 @@ async fn exchange(
                 req,
                 resp: None,
                 vars: &vars,
+                unique_id: &ctx.unique_id,
             };
             http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
         };
@@ -929,6 +959,7 @@ async fn forward(
                 req,
                 resp: Some((sbuf.data(), resp)),
                 vars,
+                unique_id: &ctx.unique_id,
             };
             http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits).or_else(|| {
                 http_rules::eval_response(&fe_rules.http_response, &txn, &mut res_edits)

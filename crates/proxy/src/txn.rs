@@ -46,6 +46,8 @@ pub struct HttpTxn<'a> {
     pub req: &'a RequestHead,
     pub resp: Option<(&'a [u8], &'a ResponseHead)>,
     pub vars: &'a TxnVars,
+    /// The unique id (`unique-id-format`), empty when none.
+    pub unique_id: &'a [u8],
 }
 
 impl HttpTxn<'_> {
@@ -120,6 +122,9 @@ impl Txn for HttpTxn<'_> {
         let (a, bk) = self.rt.backends[b].lock().lb.usable_count();
         Some((a + bk) as i64)
     }
+    fn unique_id(&self) -> Option<&[u8]> {
+        (!self.unique_id.is_empty()).then_some(self.unique_id)
+    }
     fn srv_is_up(&self, backend: &str, server: &str) -> Option<bool> {
         let b = self.backend_index(Some(backend))?;
         let s = self.rt.backends[b]
@@ -140,9 +145,20 @@ impl LogVars for RuleVars<'_> {
     fn write_var(
         &self,
         name: &str,
-        _opts: sluice_expr::logformat::LogOpts,
+        opts: sluice_expr::logformat::LogOpts,
         out: &mut Vec<u8>,
     ) -> bool {
+        let start = out.len();
+        let ok = self.write_plain(name, out);
+        if ok && opts.hex {
+            crate::access_log::to_hex_in_place(out, start, name);
+        }
+        ok
+    }
+}
+
+impl RuleVars<'_> {
+    fn write_plain(&self, name: &str, out: &mut Vec<u8>) -> bool {
         use std::io::Write;
         let t = self.txn;
         match name {
@@ -162,6 +178,29 @@ impl LogVars for RuleVars<'_> {
                 None => false,
             },
             "pid" => write!(out, "{}", std::process::id()).is_ok(),
+            "ID" => {
+                out.extend_from_slice(t.unique_id);
+                !t.unique_id.is_empty()
+            }
+            // HAProxy numbers requests from 0; the counter was bumped for this one already.
+            "rt" => write!(
+                out,
+                "{}",
+                t.rt.requests_total
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(1)
+            )
+            .is_ok(),
+            "Ts" | "ms" => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                if name == "Ts" {
+                    write!(out, "{}", now.as_secs()).is_ok()
+                } else {
+                    write!(out, "{:03}", now.subsec_millis()).is_ok()
+                }
+            }
             _ => false,
         }
     }

@@ -92,6 +92,8 @@ pub struct ProxyDraft {
     /// Rule lines; never inherited from a defaults section.
     pub rules: Vec<RuleLine>,
     pub log_format: Option<(String, Location)>,
+    pub unique_id_format: Option<(String, Location)>,
+    pub unique_id_header: Option<String>,
     pub balance: Balance,
     pub hash: HashSpec,
     pub servers: Vec<ServerDraft>,
@@ -153,6 +155,8 @@ impl ProxyDraft {
             disabled: false,
             rules: Vec::new(),
             log_format: None,
+            unique_id_format: None,
+            unique_id_header: None,
             balance: Balance::RoundRobin,
             hash: HashSpec::default(),
             servers: Vec::new(),

@@ -159,6 +159,25 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
+        "unique-id-format" => {
+            if arg1.is_empty() {
+                alert("unique-id-format expects an argument.".into());
+            } else if words.len() > 2 {
+                alert(
+                    "unique-id-format expects only one argument, don't forget to escape spaces!"
+                        .into(),
+                );
+            } else {
+                p.unique_id_format = Some((arg1.to_string(), loc.clone()));
+            }
+        }
+        "unique-id-header" => {
+            if arg1.is_empty() {
+                alert("unique-id-header expects an argument.".into());
+            } else {
+                p.unique_id_header = Some(arg1.to_string());
+            }
+        }
         "log-format" => {
             if arg1.is_empty() {
                 alert("log-format expects an argument.".into());

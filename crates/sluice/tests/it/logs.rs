@@ -111,3 +111,42 @@ fn custom_log_format_renders_variables_and_samples() {
         "log-format replaces the default line"
     );
 }
+
+#[test]
+fn unique_id_goes_to_the_server_header_and_the_log() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid\n    unique-id-header X-Unique-ID\n    log-format \"id=%ID\"\n    default_backend app\nbackend app\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    assert_eq!(get(port, "/").status, 200);
+    let head = b.last_head.lock().unwrap().clone();
+    let id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-unique-id: "))
+        .unwrap_or_else(|| panic!("no unique id header: {head}"))
+        .to_string();
+    // %{+X}o: addresses and numbers in hex. HAProxy 2.6.12 sent, for the same format and
+    // the first request: 7F000001:DFB6_7F000001:4AEC_6B03F606_0000:758C.
+    let pid = format!("{:04X}", s.child.id());
+    assert!(id.starts_with("7F000001:"), "{id}");
+    assert!(id.contains(&format!("_7F000001:{port:04X}_")), "{id}");
+    assert!(
+        id.ends_with(&format!("_0000:{pid}")),
+        "{id} ends with request 0 and the hex pid {pid}"
+    );
+    let line = crate::support::wait_for("the id line", || {
+        // The harness's readiness probe logs too, with no id ("id=-").
+        s.stdout()
+            .lines()
+            .find(|l| l.starts_with("id=") && *l != "id=-")
+            .map(str::to_string)
+    });
+    assert_eq!(
+        line,
+        format!("id={id}"),
+        "the log carries the same id as the header"
+    );
+}
