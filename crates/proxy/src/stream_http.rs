@@ -522,18 +522,7 @@ async fn exchange(
         let local = client.local_addr().ok();
         let mut id = Vec::new();
         {
-            let txn = HttpTxn {
-                rt,
-                fe,
-                backend: None,
-                peer,
-                local,
-                req_buf: cbuf.data(),
-                req,
-                resp: None,
-                vars: &vars,
-                unique_id: b"",
-            };
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, b"");
             uid.render(&txn, &crate::txn::RuleVars { txn: &txn }, &mut id);
         }
         if let Some(h) = &fe.unique_id_header {
@@ -543,18 +532,17 @@ async fn exchange(
     }
     if !fe_rules.is_empty() {
         let verdict = {
-            let txn = HttpTxn {
+            let txn = request_txn(
                 rt,
                 fe,
-                backend: None,
+                None,
                 peer,
                 local,
-                req_buf: cbuf.data(),
+                cbuf.data(),
                 req,
-                resp: None,
-                vars: &vars,
-                unique_id: &ctx.unique_id,
-            };
+                &vars,
+                &ctx.unique_id,
+            );
             let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
             if matches!(v, Verdict::Continue) {
                 if let Some(b) = http_rules::eval_use_backend(&fe_rules.use_backend, &txn) {
@@ -579,19 +567,19 @@ async fn exchange(
     }
     let be_rules = &rt.rules.backends[be_id];
     if !be_rules.http_request.is_empty() {
+        let local = local.or_else(|| client.local_addr().ok());
         let verdict = {
-            let txn = HttpTxn {
+            let txn = request_txn(
                 rt,
                 fe,
-                backend: Some(be_id),
+                Some(be_id),
                 peer,
                 local,
-                req_buf: cbuf.data(),
+                cbuf.data(),
                 req,
-                resp: None,
-                vars: &vars,
-                unique_id: &ctx.unique_id,
-            };
+                &vars,
+                &ctx.unique_id,
+            );
             http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
         };
         match verdict {
@@ -625,6 +613,33 @@ async fn exchange(
     .await;
     be.counters.leave();
     r
+}
+
+/// The transaction as request rules see it.
+#[allow(clippy::too_many_arguments)]
+fn request_txn<'a>(
+    rt: &'a Runtime,
+    fe: &'a FrontendRt,
+    backend: Option<usize>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    req_buf: &'a [u8],
+    req: &'a RequestHead,
+    vars: &'a TxnVars,
+    unique_id: &'a [u8],
+) -> HttpTxn<'a> {
+    HttpTxn {
+        rt,
+        fe,
+        backend,
+        peer,
+        local,
+        req_buf,
+        req,
+        resp: None,
+        vars,
+        unique_id,
+    }
 }
 
 /// Answers a request locally (deny, auth, redirect, return, tarpit) and logs it. The

@@ -47,42 +47,33 @@ fn alert(pid: u32, msg: &str) {
     eprintln!("[ALERT]    ({pid}) : {msg}");
 }
 
+/// Prints every diagnostic and HAProxy's closing alerts; exit status 1 as `haproxy -c`.
+fn config_failed(pid: u32, args: &Args, diags: &[sluice_config::Diagnostic]) -> ExitCode {
+    for d in diags {
+        eprintln!("{}", d.render(pid));
+    }
+    let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    alert(
+        pid,
+        &format!(
+            "config : Error(s) found in configuration file : {}",
+            names.join(", ")
+        ),
+    );
+    alert(pid, "config : Fatal errors found in configuration.");
+    ExitCode::from(1)
+}
+
 fn run(args: Args) -> ExitCode {
     let pid = std::process::id();
     let loaded = match sluice_config::load_paths(&args.files) {
         Ok(l) => l,
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("{}", d.render(pid));
-            }
-            let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
-            alert(
-                pid,
-                &format!(
-                    "config : Error(s) found in configuration file : {}",
-                    names.join(", ")
-                ),
-            );
-            alert(pid, "config : Fatal errors found in configuration.");
-            return ExitCode::from(1);
-        }
+        Err(diags) => return config_failed(pid, &args, &diags),
     };
     let mut cfg = loaded.config;
     // Rules are compiled here too so `-c` reports their errors with file:line.
     if let Err(diags) = sluice_proxy::rules::compile(&cfg) {
-        for d in &diags {
-            eprintln!("{}", d.render(pid));
-        }
-        let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
-        alert(
-            pid,
-            &format!(
-                "config : Error(s) found in configuration file : {}",
-                names.join(", ")
-            ),
-        );
-        alert(pid, "config : Fatal errors found in configuration.");
-        return ExitCode::from(1);
+        return config_failed(pid, &args, &diags);
     }
     let quiet = args.quiet || cfg.global.quiet;
     if !quiet || args.check {
