@@ -153,6 +153,8 @@ fn frontend(
         log_format: p.log_format.clone(),
         unique_id_format: p.unique_id_format.clone(),
         unique_id_header: p.unique_id_header.clone(),
+        capture_request: p.capture_request.clone(),
+        capture_response: p.capture_response.clone(),
     }
 }
 

@@ -201,6 +201,10 @@ pub struct Frontend {
     pub unique_id_format: Option<(String, Location)>,
     /// `unique-id-header NAME`: the request header that carries the unique id.
     pub unique_id_header: Option<String>,
+    /// `capture request header NAME len N`, in order.
+    pub capture_request: Vec<(String, usize)>,
+    /// `capture response header NAME len N`, in order.
+    pub capture_response: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

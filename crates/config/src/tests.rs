@@ -399,7 +399,8 @@ fn environment_and_conditions_reach_the_parser() {
 #[test]
 fn refused_keywords() {
     let cases: &[(&str, &str)] = &[
-        ("frontend f\n    capture request header Host len 20", "'capture' is not supported by Sluice yet"),
+        ("frontend f\n    capture cookie SRV len 20", "'capture cookie' is not supported by Sluice yet"),
+        ("frontend f\n    capture request header Host", "'capture request header' expects <header name> 'len' <length>."),
         ("backend b\n    stick-table type ip size 1m", "'stick-table' is not supported by Sluice yet (persistence"),
         ("backend b\n    cookie SRV insert", "'cookie' is not supported by Sluice yet"),
         ("frontend f\n    stats enable", "'stats' is not supported by Sluice yet (the statistics page"),

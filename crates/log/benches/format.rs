@@ -56,6 +56,8 @@ fn main() {
         srv_queue: 0,
         backend_queue: 0,
         request_line: b"GET /api/v1/items?page=2&sort=desc HTTP/1.1",
+        captured_request: None,
+        captured_response: None,
     };
     bench("httplog", &f, format_httplog);
     bench("clf", &f, format_httplog_clf);

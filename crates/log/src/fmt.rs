@@ -68,6 +68,10 @@ pub struct LogFields<'a> {
     /// The request line as captured (`METHOD URI VERSION`); empty means none was parsed
     /// and `<BADREQ>` is printed, like HAProxy.
     pub request_line: &'a [u8],
+    /// `capture request header` values joined by `|` (escaped); None when none is declared.
+    pub captured_request: Option<&'a [u8]>,
+    /// `capture response header` values, likewise.
+    pub captured_response: Option<&'a [u8]>,
 }
 
 /// HAProxy captures at most `tune.http.logurilen - 1` bytes of the request line (default
@@ -116,6 +120,15 @@ pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
     write_u64(out, u64::from(f.srv_queue));
     out.push(b'/');
     write_u64(out, u64::from(f.backend_queue));
+    // `%hr %hs`: present only when captures are declared.
+    for c in [f.captured_request, f.captured_response]
+        .into_iter()
+        .flatten()
+    {
+        out.extend_from_slice(b" {");
+        out.extend_from_slice(c);
+        out.push(b'}');
+    }
     out.extend_from_slice(b" \"");
     write_request(out, f.request_line);
     out.push(b'"');
@@ -303,9 +316,49 @@ pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
             None => return false,
         },
         "pid" => write_u64(out, u64::from(std::process::id())),
+        "hr" | "hs" => {
+            let c = if name == "hr" {
+                f.captured_request
+            } else {
+                f.captured_response
+            };
+            let Some(c) = c else { return false };
+            out.push(b'{');
+            out.extend_from_slice(c);
+            out.push(b'}');
+        }
+        "hrl" | "hsl" => {
+            let c = if name == "hrl" {
+                f.captured_request
+            } else {
+                f.captured_response
+            };
+            let Some(c) = c else { return false };
+            for (i, v) in c.split(|&b| b == b'|').enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.push(b'"');
+                out.extend_from_slice(v);
+                out.push(b'"');
+            }
+        }
         _ => return false,
     }
     true
+}
+
+/// Appends a captured header value as HAProxy logs it: cut to `len` bytes, with control
+/// bytes, 8-bit bytes and `"#{|}` written as `#XX` so the braces and bars stay parseable.
+pub fn push_capture(out: &mut Vec<u8>, value: &[u8], len: usize) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in value.iter().take(len) {
+        if !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'#' | b'{' | b'|' | b'}') {
+            out.extend_from_slice(&[b'#', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        } else {
+            out.push(b);
+        }
+    }
 }
 
 /// Grows `out` once up front (a no-op on a warm buffer) instead of piecemeal per field.

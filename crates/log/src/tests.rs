@@ -73,6 +73,8 @@ fn fields<'a>(request_line: &'a [u8]) -> LogFields<'a> {
         srv_queue: 0,
         backend_queue: 0,
         request_line,
+        captured_request: None,
+        captured_response: None,
     }
 }
 

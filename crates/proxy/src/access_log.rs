@@ -151,6 +151,8 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         srv_queue: ctx.srv_queue,
         backend_queue: ctx.backend_queue,
         request_line,
+        captured_request: ctx.captured_request.as_deref(),
+        captured_response: ctx.captured_response.as_deref(),
     };
     let mut line = take_vec();
     format_line(rt, fe, &fields, &ctx.unique_id, false, &mut line);
@@ -219,6 +221,8 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         srv_queue: 0,
         backend_queue: 0,
         request_line: b"",
+        captured_request: None,
+        captured_response: None,
     };
     let mut line = take_vec();
     format_line(rt, fe, &fields, b"", true, &mut line);

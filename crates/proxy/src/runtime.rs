@@ -112,6 +112,8 @@ pub struct FrontendRt {
     pub errorfiles: std::collections::BTreeMap<u16, Vec<u8>>,
     /// `unique-id-header`.
     pub unique_id_header: Option<String>,
+    pub capture_request: Vec<(String, usize)>,
+    pub capture_response: Vec<(String, usize)>,
     /// Free connection slots under this frontend's `maxconn`.
     pub slots: Semaphore,
 }
@@ -295,6 +297,8 @@ fn build_frontend(
     Ok(FrontendRt {
         slots: Semaphore::new(maxconn as usize),
         unique_id_header: f.unique_id_header.clone(),
+        capture_request: f.capture_request.clone(),
+        capture_response: f.capture_response.clone(),
         name: f.name.clone(),
         id,
         mode: f.mode,

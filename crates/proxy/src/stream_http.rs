@@ -252,6 +252,14 @@ async fn one_request(
     ctx.t_request = Some(req_start.elapsed());
     ctx.bytes_in = req.head_len as u64;
     keep_request_line(&mut ctx, cbuf.data(), req.head_len);
+    if !fe.capture_request.is_empty() {
+        let buf = cbuf.data();
+        let headers = req
+            .headers
+            .iter()
+            .map(|h| (h.name.of(buf), h.value.of(buf)));
+        ctx.captured_request = Some(captures(&fe.capture_request, headers));
+    }
     let keep = match exchange(rt, fe, client, peer, cbuf, sbuf, req, resp, &mut ctx).await {
         Ok(keep) => keep,
         Err(a) => {
@@ -266,6 +274,28 @@ async fn one_request(
     }
     *idle_since = Instant::now();
     true
+}
+
+/// `capture request|response header`: the last occurrence of each named header, cut and
+/// escaped as HAProxy logs it, joined by `|` (an absent header is an empty field).
+fn captures<'b>(
+    wanted: &[(String, usize)],
+    headers: impl Iterator<Item = (&'b [u8], &'b [u8])> + Clone,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, (name, len)) in wanted.iter().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        let last = headers
+            .clone()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .last();
+        if let Some((_, v)) = last {
+            sluice_log::push_capture(&mut out, v, *len);
+        }
+    }
+    out
 }
 
 /// Keeps the request line for the log before the buffer moves on (only when logging).
@@ -340,6 +370,9 @@ pub struct LogCtx<'a> {
     pub request_line: Vec<u8>,
     /// `unique-id-format` result, empty when none.
     pub unique_id: Vec<u8>,
+    /// `capture request|response header` values (joined by `|`), when declared.
+    pub captured_request: Option<Vec<u8>>,
+    pub captured_response: Option<Vec<u8>>,
 }
 
 impl Drop for LogCtx<'_> {
@@ -380,6 +413,8 @@ impl<'a> LogCtx<'a> {
             srv_conn: 0,
             request_line: take_vec(),
             unique_id: Vec::new(),
+            captured_request: None,
+            captured_response: None,
         }
     }
 }
@@ -953,6 +988,14 @@ async fn forward(
     }
     ctx.t_response = Some(request_sent_at.elapsed());
     ctx.status = Some(resp.status);
+    if !fe.capture_response.is_empty() {
+        let buf = sbuf.data();
+        let headers = resp
+            .headers
+            .iter()
+            .map(|h| (h.name.of(buf), h.value.of(buf)));
+        ctx.captured_response = Some(captures(&fe.capture_response, headers));
+    }
 
     // ---- http-response rules: the backend's first, then the frontend's (HAProxy's order)
     let be_rules = &rt.rules.backends[be.id];

@@ -159,6 +159,36 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
+        "capture" => {
+            let which = arg1;
+            let kind = words.get(2).map_or("", String::as_str);
+            let name = words.get(3).map_or("", String::as_str);
+            let len = words.get(5).and_then(|n| n.parse::<usize>().ok());
+            if (which == "request" || which == "response") && kind == "header" {
+                match (name.is_empty(), words.get(4).map(String::as_str), len) {
+                    (false, Some("len"), Some(n)) if n > 0 => {
+                        let list = if which == "request" {
+                            &mut p.capture_request
+                        } else {
+                            &mut p.capture_response
+                        };
+                        list.push((name.to_string(), n));
+                    }
+                    _ => alert(format!(
+                        "'capture {which} header' expects <header name> 'len' <length>."
+                    )),
+                }
+            } else {
+                let what = if which == "request" || which == "response" {
+                    format!("{which} {kind}")
+                } else {
+                    which.to_string()
+                };
+                alert(format!(
+                    "'capture {what}' is not supported by Sluice yet (only 'capture request|response header NAME len N')."
+                ));
+            }
+        }
         "unique-id-format" => {
             if arg1.is_empty() {
                 alert("unique-id-format expects an argument.".into());

@@ -150,3 +150,30 @@ fn unique_id_goes_to_the_server_header_and_the_log() {
         "the log carries the same id as the header"
     );
 }
+
+/// Captured headers appear in the httplog line as `{req} {res}` before the request, the
+/// last occurrence of each, cut to `len`, as HAProxy logs them. HAProxy 2.6.12 with the same
+/// config and request logged `... 0/0 {example.||se#7Ccond} {s1} "GET /cap HTTP/1.1"`.
+#[test]
+fn captured_headers_are_logged_like_haproxy() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    capture request header Host len 8\n    capture request header X-Missing len 5\n    capture request header X-Dup len 10\n    capture response header X-Server len 20\n    default_backend app\nbackend app\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    let mut c = crate::support::Client::connect(port);
+    c.send(b"GET /cap HTTP/1.1\r\nhost: example.test\r\nx-dup: first\r\nx-dup: se|cond\r\n\r\n");
+    assert_eq!(c.read_response().expect("response").status, 200);
+    let line = crate::support::wait_for("the log line", || {
+        s.stdout()
+            .lines()
+            .find(|l| l.contains("/cap"))
+            .map(str::to_string)
+    });
+    assert!(
+        line.ends_with(" 0/0 {example.||se#7Ccond} {s1} \"GET /cap HTTP/1.1\""),
+        "{line}"
+    );
+}
