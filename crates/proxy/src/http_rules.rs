@@ -286,6 +286,36 @@ pub fn eval_response(
     None
 }
 
+/// Applies header edits to a response Sluice made itself (`http-after-response` on a
+/// deny page, a redirect, a `return`).
+pub fn edit_raw_response(bytes: &[u8], edits: &Edits) -> Vec<u8> {
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(bytes.len(), |p| p + 2);
+    let (head, body) = bytes.split_at(head_end);
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    for (i, line) in head.split_inclusive(|&b| b == b'\n').enumerate() {
+        let name = line.split(|&b| b == b':').next().unwrap_or(b"");
+        let deleted = i > 0
+            && edits
+                .del
+                .iter()
+                .any(|d| name.eq_ignore_ascii_case(d.as_bytes()));
+        if !deleted {
+            out.extend_from_slice(line);
+        }
+    }
+    for (n, v) in &edits.add {
+        out.extend_from_slice(&n.to_ascii_lowercase());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(body);
+    out
+}
+
 /// The first matching `use_backend`; a dynamic name that names no backend falls through to
 /// the default backend, as in HAProxy.
 pub fn eval_use_backend(rules: &[UseBackend], txn: &HttpTxn<'_>) -> Option<usize> {
@@ -447,6 +477,20 @@ mod tests {
             .expect("header");
         assert!(hdr < text.find("\r\n\r\n").expect("end of head"));
         assert_eq!(r.status, 401);
+    }
+
+    #[test]
+    fn raw_response_edits_replace_and_append_headers() {
+        let raw = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\nx-old: 1\r\n\r\nno";
+        let edits = Edits {
+            del: vec!["X-Old".into()],
+            add: vec![(b"X-New".to_vec(), b"v".to_vec())],
+            ..Edits::default()
+        };
+        assert_eq!(
+            edit_raw_response(raw, &edits),
+            b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\nx-new: v\r\n\r\nno".to_vec()
+        );
     }
 
     #[test]

@@ -138,12 +138,17 @@ pub struct ProxyRules {
     pub tcp_connection: Vec<Rule<TcpConnAction>>,
     pub http_request: Vec<Rule<ReqAction>>,
     pub http_response: Vec<Rule<ResAction>>,
+    /// `http-after-response`: also applies to responses Sluice makes itself.
+    pub http_after_response: Vec<Rule<ResAction>>,
     pub use_backend: Vec<UseBackend>,
 }
 
 impl ProxyRules {
     pub fn is_empty(&self) -> bool {
-        self.http_request.is_empty() && self.http_response.is_empty() && self.use_backend.is_empty()
+        self.http_request.is_empty()
+            && self.http_response.is_empty()
+            && self.http_after_response.is_empty()
+            && self.use_backend.is_empty()
     }
 
     /// `tcp-request connection` verdict for a new connection: false to drop it.
@@ -655,7 +660,7 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
         "deny" => match status_arg(args, "deny_status", 502) {
             Ok(status) => ResAction::Deny { status },
             Err(e) => {
-                c.alert(&line.location, format!("'http-response deny' : {e}"));
+                c.alert(&line.location, format!("'{} deny' : {e}", line.keyword));
                 return None;
             }
         },
@@ -663,7 +668,7 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
             let (Some(hname), Some(fmt)) = (args.first(), args.get(1)) else {
                 c.alert(
                     &line.location,
-                    format!("'http-response {name}' expects exactly 2 arguments."),
+                    format!("'{} {name}' expects exactly 2 arguments.", line.keyword),
                 );
                 return None;
             };
@@ -680,7 +685,7 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
             let Some(e) = args.first() else {
                 c.alert(
                     &line.location,
-                    format!("'http-response {v}' expects a sample expression."),
+                    format!("'{} {v}' expects a sample expression.", line.keyword),
                 );
                 return None;
             };
@@ -693,7 +698,7 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
         other => {
             c.alert(
                 &line.location,
-                format!("'http-response {other}' is not supported by Sluice yet."),
+                format!("'{} {other}' is not supported by Sluice yet.", line.keyword),
             );
             return None;
         }
@@ -774,7 +779,7 @@ fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyR
                     out.tcp_connection.push(r);
                 }
             }
-            "http-request" | "redirect" | "http-response" if !mode_http => {
+            "http-request" | "redirect" | "http-response" | "http-after-response" if !mode_http => {
                 c.alert(
                     &line.location,
                     format!(
@@ -800,6 +805,14 @@ fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyR
             "http-response" => {
                 if let Some(r) = res_action(c, line) {
                     out.http_response.push(r);
+                }
+            }
+            "http-after-response" => {
+                let action = line.words.get(1).map(String::as_str).unwrap_or("");
+                if matches!(action, "deny" | "allow") {
+                    c.alert(&line.location, format!("'http-after-response {action}' is not supported by Sluice yet (only header and variable actions)."));
+                } else if let Some(r) = res_action(c, line) {
+                    out.http_after_response.push(r);
                 }
             }
             "use_backend" => {
@@ -930,6 +943,8 @@ mod tests {
             "http-response del-header X-H",
             "http-response deny if { status 500 }",
             "http-response set-var(txn.s) status",
+            "http-after-response set-header X-I i",
+            "http-after-response del-header X-J",
             "redirect scheme https if !{ path_beg /x }",
             "tcp-request connection reject if { src 10.0.0.1 }",
             "use_backend be if { path_beg /be }",
@@ -954,6 +969,7 @@ mod tests {
             ),
             ("http-request frob", "but got 'frob'"),
             ("tcp-request content accept", "not supported by Sluice yet"),
+            ("http-after-response deny", "not supported by Sluice yet"),
             ("http-request set-var(nope.x) src", "invalid variable name"),
             ("http-request replace-path ( /x", "does not compile"),
             (

@@ -698,6 +698,36 @@ async fn local_reply(
         && matches!(req.body, BodyKind::Empty)
         && req.keep_alive()
         && fe.conn_mode != HttpConnMode::Close;
+    // `http-after-response` applies to what Sluice answers itself too.
+    let be_after = ctx
+        .backend
+        .map(|b| &rt.rules.backends[b].http_after_response);
+    let fe_after = &rt.rules.frontends[fe.id].http_after_response;
+    let mut r = r;
+    if !fe_after.is_empty() || be_after.is_some_and(|b| !b.is_empty()) {
+        let vars = TxnVars::default();
+        let mut after = Edits::default();
+        {
+            let txn = request_txn(
+                rt,
+                fe,
+                ctx.backend,
+                ctx.peer,
+                None,
+                cbuf.data(),
+                req,
+                &vars,
+                &ctx.unique_id,
+            );
+            if let Some(b) = be_after {
+                let _ = http_rules::eval_response(b, &txn, &mut after);
+            }
+            let _ = http_rules::eval_response(fe_after, &txn, &mut after);
+        }
+        if !after.is_empty() {
+            r.bytes = http_rules::edit_raw_response(&r.bytes, &after);
+        }
+    }
     cbuf.consume(req.head_len);
     if write_all_timeout(client, &r.bytes, fe.timeouts.client)
         .await
@@ -1039,6 +1069,46 @@ async fn forward(
                     .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
             });
         }
+    }
+    // ---- http-after-response rules (backend, then frontend)
+    let fe_after = &fe_rules.http_after_response;
+    let be_after = &be_rules.http_after_response;
+    if resp.status != 101 && !(fe_after.is_empty() && be_after.is_empty()) {
+        let req_buf: &[u8] = if body_empty { cbuf.data() } else { b"" };
+        let mut after = Edits::default();
+        {
+            let txn = HttpTxn {
+                rt,
+                fe,
+                backend: Some(be.id),
+                peer,
+                local: None,
+                req_buf,
+                req,
+                resp: Some((sbuf.data(), resp)),
+                vars,
+                unique_id: &ctx.unique_id,
+            };
+            let _ = http_rules::eval_response(be_after, &txn, &mut after);
+            let _ = http_rules::eval_response(fe_after, &txn, &mut after);
+        }
+        if !after.del.is_empty() {
+            let buf = sbuf.data();
+            resp.headers.retain(|h| {
+                let n = h.name.of(buf);
+                !after
+                    .del
+                    .iter()
+                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
+            });
+            res_edits.add.retain(|(n, _)| {
+                !after
+                    .del
+                    .iter()
+                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
+            });
+        }
+        res_edits.add.extend(after.add);
     }
     if body_empty {
         cbuf.consume(head_len);

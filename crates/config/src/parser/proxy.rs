@@ -220,12 +220,24 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         // Compiled by the rules compiler, which reports its own errors at this line.
-        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" | "tcp-request"
+        "acl"
+        | "use_backend"
+        | "http-request"
+        | "http-response"
+        | "http-after-response"
+        | "redirect"
+        | "tcp-request"
             if p.kind == crate::parser::draft::Kind::Defaults =>
         {
             alert(format!("'{kw}' in a 'defaults' section is not supported by Sluice yet (write the rule in each proxy)."));
         }
-        "acl" | "use_backend" | "http-request" | "http-response" | "redirect" | "tcp-request" => {
+        "acl"
+        | "use_backend"
+        | "http-request"
+        | "http-response"
+        | "http-after-response"
+        | "redirect"
+        | "tcp-request" => {
             p.rules.push(RuleLine {
                 keyword: kw.to_string(),
                 words: words.to_vec(),

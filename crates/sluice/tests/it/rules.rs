@@ -285,3 +285,31 @@ fn tcp_request_connection_reject_closes_before_any_byte() {
     let mut good = Client::connect_from("127.0.0.1", port);
     assert_eq!(good.get("/").server(), "s1");
 }
+
+#[test]
+fn http_after_response_edits_proxied_and_local_responses() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request deny if {{ path_beg /private }}\n    http-after-response set-header X-Frame-Options DENY\n    http-after-response del-header X-Server\n    default_backend be\nbackend be\n    server s1 {}\n",
+        defaults("http"),
+        b.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    let r = c.get("/public");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert_eq!(
+        r.header("x-server"),
+        None,
+        "deleted after the response rules"
+    );
+    let r = c.get("/private");
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("x-frame-options"),
+        Some("DENY"),
+        "applies to the deny page too"
+    );
+}
