@@ -318,7 +318,12 @@ pub fn edit_raw_response(bytes: &[u8], edits: &Edits) -> Vec<u8> {
 
 /// The first matching `use_backend`; a dynamic name that names no backend falls through to
 /// the default backend, as in HAProxy.
-pub fn eval_use_backend(rules: &[UseBackend], txn: &HttpTxn<'_>) -> Option<usize> {
+pub fn eval_use_backend(
+    rules: &[UseBackend],
+    txn: &dyn Txn,
+    vars: &dyn sluice_expr::LogVars,
+    backend_by_name: &std::collections::HashMap<String, usize>,
+) -> Option<usize> {
     for u in rules {
         if !u.cond.as_ref().is_none_or(|c| c.eval(txn)) {
             continue;
@@ -327,9 +332,9 @@ pub fn eval_use_backend(rules: &[UseBackend], txn: &HttpTxn<'_>) -> Option<usize
             BackendTarget::Static(i) => return Some(*i),
             BackendTarget::Dynamic(f) => {
                 let mut name = Vec::new();
-                render(f, txn, &mut name);
+                f.render(txn, vars, &mut name);
                 let name = String::from_utf8_lossy(&name);
-                return txn.rt.rules.backend_by_name.get(name.as_ref()).copied();
+                return backend_by_name.get(name.as_ref()).copied();
             }
         }
     }

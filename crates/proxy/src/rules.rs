@@ -727,7 +727,12 @@ fn tcp_request(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<TcpConnAction>> 
     Some(Rule { action, cond })
 }
 
-fn use_backend(c: &mut Ctx<'_>, line: &RuleLine) -> Option<UseBackend> {
+fn use_backend(c: &mut Ctx<'_>, line: &RuleLine, mode_http: bool) -> Option<UseBackend> {
+    let ctx = if mode_http {
+        Context::HttpRequest
+    } else {
+        Context::TcpContent
+    };
     let (target, cond_words) = split_cond(&line.words[1..]);
     let Some(name) = target.first() else {
         c.alert(
@@ -737,7 +742,7 @@ fn use_backend(c: &mut Ctx<'_>, line: &RuleLine) -> Option<UseBackend> {
         return None;
     };
     let target = if name.contains("%[") {
-        BackendTarget::Dynamic(c.format(line, name, Context::HttpRequest).ok()?)
+        BackendTarget::Dynamic(c.format(line, name, ctx).ok()?)
     } else {
         match c.cfg.backend_index(name) {
             Some(i) => BackendTarget::Static(i),
@@ -750,7 +755,7 @@ fn use_backend(c: &mut Ctx<'_>, line: &RuleLine) -> Option<UseBackend> {
             }
         }
     };
-    let cond = c.cond(line, cond_words, Context::HttpRequest).ok()?;
+    let cond = c.cond(line, cond_words, ctx).ok()?;
     Some(UseBackend { target, cond })
 }
 
@@ -816,7 +821,7 @@ fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyR
                 }
             }
             "use_backend" => {
-                if let Some(u) = use_backend(c, line) {
+                if let Some(u) = use_backend(c, line, mode_http) {
                     out.use_backend.push(u);
                 }
             }

@@ -580,7 +580,11 @@ async fn exchange(
             );
             let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
             if matches!(v, Verdict::Continue) {
-                if let Some(b) = http_rules::eval_use_backend(&fe_rules.use_backend, &txn) {
+                let vars = crate::txn::RuleVars { txn: &txn };
+                let names = &rt.rules.backend_by_name;
+                if let Some(b) =
+                    http_rules::eval_use_backend(&fe_rules.use_backend, &txn, &vars, names)
+                {
                     be_choice = Some(b);
                 }
             }

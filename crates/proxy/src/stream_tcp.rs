@@ -41,7 +41,25 @@ pub async fn serve(
         srv_conn: 0,
         fe,
     };
-    let Some(be_id) = fe.default_backend else {
+    // `use_backend` rules in a TCP frontend see the connection's addresses.
+    let rules = &rt.rules.frontends[fe.id];
+    let mut chosen = fe.default_backend;
+    if !rules.use_backend.is_empty() {
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: client.local_addr().ok(),
+        };
+        if let Some(b) = crate::http_rules::eval_use_backend(
+            &rules.use_backend,
+            &txn,
+            &txn,
+            &rt.rules.backend_by_name,
+        ) {
+            chosen = Some(b);
+        }
+    }
+    log.backend = chosen;
+    let Some(be_id) = chosen else {
         log.term = Term::new(b'P', TermPhase::Request);
         access_log::log_tcp(rt, &log);
         return;

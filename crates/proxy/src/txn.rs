@@ -212,6 +212,25 @@ pub struct ConnTxn {
     pub dst: Option<SocketAddr>,
 }
 
+/// `%X` variables for rules that see only the connection (`use_backend %[...]` in TCP mode).
+impl LogVars for ConnTxn {
+    fn write_var(
+        &self,
+        name: &str,
+        _o: sluice_expr::logformat::LogOpts,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        use std::io::Write;
+        match (name, self.dst) {
+            ("ci", _) => write!(out, "{}", self.src.ip()).is_ok(),
+            ("cp", _) => write!(out, "{}", self.src.port()).is_ok(),
+            ("fi", Some(d)) => write!(out, "{}", d.ip()).is_ok(),
+            ("fp", Some(d)) => write!(out, "{}", d.port()).is_ok(),
+            _ => false,
+        }
+    }
+}
+
 impl Txn for ConnTxn {
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)

@@ -127,3 +127,22 @@ fn tcp_connect_failure_closes_the_client() {
     let mut b = [0u8; 8];
     assert!(matches!(c.read(&mut b), Ok(0) | Err(_)));
 }
+
+#[test]
+fn tcp_use_backend_routes_on_the_source_address() {
+    let a = echo_server("a");
+    let b = echo_server("b");
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port}\n    acl from_two src 127.0.0.2\n    use_backend two if from_two\n    default_backend one\nbackend one\n    server a {a}\nbackend two\n    server b {b}\n"
+    );
+    let _s = Sluice::start(&cfg, port);
+    for (src, want) in [("127.0.0.1", "a:x"), ("127.0.0.2", "b:x")] {
+        let mut c = crate::support::Client::connect_from(src, port);
+        c.w.write_all(b"x").unwrap();
+        c.w.shutdown(Shutdown::Write).unwrap();
+        let mut out = String::new();
+        c.r.read_to_string(&mut out).unwrap();
+        assert_eq!(out, want, "from {src}");
+    }
+}
