@@ -184,9 +184,7 @@ pub fn judge_http(
             }
         }
         Some(HttpCheckExpect::Rstring { regex, negate }) => {
-            let found = regex::bytes::Regex::new(regex)
-                .map(|r| r.is_match(body))
-                .unwrap_or(false);
+            let found = rstring_matches(regex, body);
             if found != *negate {
                 (true, "Layer7 check passed".into(), Some(code), Some(text))
             } else {
@@ -199,6 +197,23 @@ pub fn judge_http(
             }
         }
     }
+}
+
+thread_local! {
+    /// `http-check expect rstring` patterns, compiled once per checker thread (the config
+    /// compiler already refused the ones that do not compile).
+    static RSTRINGS: std::cell::RefCell<std::collections::HashMap<String, Option<regex::bytes::Regex>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn rstring_matches(pattern: &str, body: &[u8]) -> bool {
+    RSTRINGS.with(|c| {
+        c.borrow_mut()
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::bytes::Regex::new(pattern).ok())
+            .as_ref()
+            .is_some_and(|r| r.is_match(body))
+    })
 }
 
 /// Runs one check against `addr`.

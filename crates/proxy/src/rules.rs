@@ -880,6 +880,17 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
         out.frontends.push(rules);
     }
     for be in &cfg.backends {
+        // `http-check expect rstring` is compiled by the checker; refuse a bad one at load.
+        if let Some(sluice_config::HttpCheckExpect::Rstring { regex, .. }) =
+            be.httpchk.as_ref().and_then(|h| h.expect.as_ref())
+        {
+            if let Err(e) = regex::bytes::Regex::new(regex) {
+                diags.push(Diagnostic::alert(
+                    &be.location,
+                    format!("backend '{}': 'http-check expect rstring' : regex '{regex}' does not compile: {e}.", be.name),
+                ));
+            }
+        }
         let mut c = Ctx {
             compiler: &mut compiler,
             diags: &mut diags,
@@ -963,6 +974,13 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn a_check_regex_that_does_not_compile_is_refused_at_load() {
+        let text = "defaults\n    mode http\nbackend be\n    option httpchk\n    http-check expect rstring (\n    server s 127.0.0.1:1 check\n";
+        let d = compile_text(text).expect_err("bad regex");
+        assert!(d[0].to_string().contains("does not compile"), "{}", d[0]);
     }
 
     #[test]
