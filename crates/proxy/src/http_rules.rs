@@ -30,6 +30,20 @@ impl Edits {
     }
 }
 
+/// Whether `name` is one of `names` (header names compare case-insensitively).
+pub fn is_named(names: &[String], name: &[u8]) -> bool {
+    names
+        .iter()
+        .any(|d| name.eq_ignore_ascii_case(d.as_bytes()))
+}
+
+/// Removes the headers named in `names` from a parsed head (they are not written out).
+pub fn drop_named(headers: &mut Vec<sluice_http::Header>, buf: &[u8], names: &[String]) {
+    if !names.is_empty() {
+        headers.retain(|h| !is_named(names, h.name.of(buf)));
+    }
+}
+
 /// HAProxy's `\N` back-references in a replacement become the regex crate's `${N}`.
 fn replacement(fmt: &[u8]) -> String {
     let s = String::from_utf8_lossy(fmt);

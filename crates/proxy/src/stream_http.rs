@@ -635,16 +635,7 @@ async fn exchange(
         }
         None => peer,
     };
-    if !edits.del.is_empty() {
-        let buf = cbuf.data();
-        req.headers.retain(|h| {
-            let n = h.name.of(buf);
-            !edits
-                .del
-                .iter()
-                .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
-        });
-    }
+    http_rules::drop_named(&mut req.headers, cbuf.data(), &edits.del);
     ctx.beconn = be.counters.enter();
     let r = exchange_with_backend(
         rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &edits, &vars,
@@ -1031,15 +1022,19 @@ async fn forward(
         ctx.captured_response = Some(captures(&fe.capture_response, headers));
     }
 
-    // ---- http-response rules: the backend's first, then the frontend's (HAProxy's order)
+    // ---- http-response rules (the backend's first, then the frontend's, as HAProxy), then
+    // http-after-response rules, whose deletions also drop what the former added
     let be_rules = &rt.rules.backends[be.id];
     let fe_rules = &rt.rules.frontends[fe.id];
     let mut res_edits = Edits::default();
-    if resp.status != 101
-        && !(be_rules.http_response.is_empty() && fe_rules.http_response.is_empty())
-    {
+    let any_response_rules = !(be_rules.http_response.is_empty()
+        && fe_rules.http_response.is_empty()
+        && be_rules.http_after_response.is_empty()
+        && fe_rules.http_after_response.is_empty());
+    if resp.status != 101 && any_response_rules {
         // Request fetches still see the head when it is in the buffer (body-less requests).
         let req_buf: &[u8] = if body_empty { cbuf.data() } else { b"" };
+        let mut after = Edits::default();
         let denied = {
             let txn = HttpTxn {
                 rt,
@@ -1053,9 +1048,15 @@ async fn forward(
                 vars,
                 unique_id: &ctx.unique_id,
             };
-            http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits).or_else(|| {
-                http_rules::eval_response(&fe_rules.http_response, &txn, &mut res_edits)
-            })
+            let denied = http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits)
+                .or_else(|| {
+                    http_rules::eval_response(&fe_rules.http_response, &txn, &mut res_edits)
+                });
+            if denied.is_none() {
+                let _ = http_rules::eval_response(&be_rules.http_after_response, &txn, &mut after);
+                let _ = http_rules::eval_response(&fe_rules.http_after_response, &txn, &mut after);
+            }
+            denied
         };
         if let Some(status) = denied {
             if body_empty {
@@ -1063,56 +1064,12 @@ async fn forward(
             }
             return Err(Abort::new(b'P', TermPhase::Header, Some(status)));
         }
-        if !res_edits.del.is_empty() {
-            let buf = sbuf.data();
-            resp.headers.retain(|h| {
-                let n = h.name.of(buf);
-                !res_edits
-                    .del
-                    .iter()
-                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
-            });
-        }
-    }
-    // ---- http-after-response rules (backend, then frontend)
-    let fe_after = &fe_rules.http_after_response;
-    let be_after = &be_rules.http_after_response;
-    if resp.status != 101 && !(fe_after.is_empty() && be_after.is_empty()) {
-        let req_buf: &[u8] = if body_empty { cbuf.data() } else { b"" };
-        let mut after = Edits::default();
-        {
-            let txn = HttpTxn {
-                rt,
-                fe,
-                backend: Some(be.id),
-                peer,
-                local: None,
-                req_buf,
-                req,
-                resp: Some((sbuf.data(), resp)),
-                vars,
-                unique_id: &ctx.unique_id,
-            };
-            let _ = http_rules::eval_response(be_after, &txn, &mut after);
-            let _ = http_rules::eval_response(fe_after, &txn, &mut after);
-        }
-        if !after.del.is_empty() {
-            let buf = sbuf.data();
-            resp.headers.retain(|h| {
-                let n = h.name.of(buf);
-                !after
-                    .del
-                    .iter()
-                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
-            });
-            res_edits.add.retain(|(n, _)| {
-                !after
-                    .del
-                    .iter()
-                    .any(|d| n.eq_ignore_ascii_case(d.as_bytes()))
-            });
-        }
+        res_edits
+            .add
+            .retain(|(n, _)| !http_rules::is_named(&after.del, n));
+        res_edits.del.extend(after.del);
         res_edits.add.extend(after.add);
+        http_rules::drop_named(&mut resp.headers, sbuf.data(), &res_edits.del);
     }
     if body_empty {
         cbuf.consume(head_len);
