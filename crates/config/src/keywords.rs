@@ -529,15 +529,7 @@ pub const BIND_KEYWORDS: &[&str] = &[
 /// most likely to bring, so they know what to do meanwhile.
 pub fn unsupported_hint(kw: &str) -> Option<&'static str> {
     Some(match kw {
-        "acl"
-        | "use_backend"
-        | "use-server"
-        | "http-request"
-        | "http-response"
-        | "http-after-response"
-        | "tcp-request"
-        | "tcp-response"
-        | "redirect" => "ACLs and rules are not implemented yet; route with 'default_backend'",
+        "tcp-response" => "response inspection in TCP mode is not implemented yet",
         "stats" | "monitor-uri" | "monitor" => {
             "the statistics page, socket and monitor URI are not implemented yet"
         }

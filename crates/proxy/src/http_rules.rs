@@ -300,6 +300,23 @@ pub fn eval_response(
     None
 }
 
+/// The first matching `use-server` of the backend (or of the `listen` it belongs to).
+pub fn eval_use_server(
+    rt: &crate::runtime::Runtime,
+    fe: usize,
+    be: usize,
+    txn: &dyn Txn,
+) -> Option<usize> {
+    let own = rt.rules.backends[be].use_server.iter();
+    let listen = rt.rules.frontends[fe]
+        .use_server
+        .iter()
+        .filter(|u| u.backend == be);
+    own.chain(listen)
+        .find(|u| u.cond.as_ref().is_none_or(|c| c.eval(txn)))
+        .map(|u| u.server)
+}
+
 /// Applies header edits to a response Sluice made itself (`http-after-response` on a
 /// deny page, a redirect, a `return`).
 pub fn edit_raw_response(bytes: &[u8], edits: &Edits) -> Vec<u8> {

@@ -50,32 +50,73 @@ pub async fn assign(
         let st = &mut *st;
         let pick = st.lb.pick(key, &mut st.rng, avoid);
         match pick {
-            Pick::Server(i) => {
-                st.lb.conn_started(i);
-                be.servers[i].counters.enter();
-                return Ok(Assigned {
-                    server: i,
-                    queued: Duration::ZERO,
-                    srv_queue: 0,
-                    backend_queue: 0,
-                });
-            }
+            Pick::Server(i) => return Ok(take(be, st, i)),
             Pick::NoServer => return Err(AssignError::NoServer),
-            Pick::Queue(server) => {
-                if let Some(i) = server {
-                    let max = be.servers[i].maxqueue;
-                    if max != 0 && st.queued_per_server[i] >= max {
-                        return Err(AssignError::QueueFull);
-                    }
-                    st.queued_per_server[i] += 1;
-                }
-                let (tx, rx) = oneshot::channel();
-                st.waiters.push_back(Waiter { server, tx });
-                sync_queue_lengths(st);
-                rx
-            }
+            Pick::Queue(server) => enqueue(be, st, server)?,
         }
     };
+    wait(be, rx, start).await
+}
+
+/// `use-server`: the named server takes the request, queueing on it when it is full. None
+/// when it is down: the request then goes through the balancer, as in HAProxy.
+pub async fn assign_to(be: &BackendRt, server: usize) -> Option<Result<Assigned, AssignError>> {
+    let start = Instant::now();
+    let rx = {
+        let mut st = be.lock();
+        let st = &mut *st;
+        if !st.lb.is_up(server) {
+            return None;
+        }
+        let max = be.servers[server].maxconn;
+        if max == 0 || st.lb.cur_conns(server) < max {
+            return Some(Ok(take(be, st, server)));
+        }
+        match enqueue(be, st, Some(server)) {
+            Ok(rx) => rx,
+            Err(e) => return Some(Err(e)),
+        }
+    };
+    Some(wait(be, rx, start).await)
+}
+
+/// Counts a request on a server with room.
+fn take(be: &BackendRt, st: &mut crate::runtime::LbState, i: usize) -> Assigned {
+    st.lb.conn_started(i);
+    be.servers[i].counters.enter();
+    Assigned {
+        server: i,
+        queued: Duration::ZERO,
+        srv_queue: 0,
+        backend_queue: 0,
+    }
+}
+
+/// Queues a request on a server (`Some`) or the backend (`None`), within `maxqueue`.
+fn enqueue(
+    be: &BackendRt,
+    st: &mut crate::runtime::LbState,
+    server: Option<usize>,
+) -> Result<oneshot::Receiver<usize>, AssignError> {
+    if let Some(i) = server {
+        let max = be.servers[i].maxqueue;
+        if max != 0 && st.queued_per_server[i] >= max {
+            return Err(AssignError::QueueFull);
+        }
+        st.queued_per_server[i] += 1;
+    }
+    let (tx, rx) = oneshot::channel();
+    st.waiters.push_back(Waiter { server, tx });
+    sync_queue_lengths(st);
+    Ok(rx)
+}
+
+/// Waits for a queued request's slot, up to `timeout queue`.
+async fn wait(
+    be: &BackendRt,
+    rx: oneshot::Receiver<usize>,
+    start: Instant,
+) -> Result<Assigned, AssignError> {
     let backend_queue = be.lock().waiters.len() as u32;
     let outcome = match be.queue_timeout() {
         Some(t) => tokio::time::timeout(t, rx).await.ok(),

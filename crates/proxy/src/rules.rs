@@ -122,6 +122,14 @@ pub enum BackendTarget {
     Dynamic(LogFormat),
 }
 
+/// `use-server NAME [if|unless cond]`: the server of the backend that takes the request.
+#[derive(Debug)]
+pub struct UseServer {
+    pub backend: usize,
+    pub server: usize,
+    pub cond: Option<Cond>,
+}
+
 #[derive(Debug)]
 pub struct UseBackend {
     pub target: BackendTarget,
@@ -141,6 +149,7 @@ pub struct ProxyRules {
     /// `http-after-response`: also applies to responses Sluice makes itself.
     pub http_after_response: Vec<Rule<ResAction>>,
     pub use_backend: Vec<UseBackend>,
+    pub use_server: Vec<UseServer>,
 }
 
 impl ProxyRules {
@@ -149,6 +158,7 @@ impl ProxyRules {
             && self.http_response.is_empty()
             && self.http_after_response.is_empty()
             && self.use_backend.is_empty()
+            && self.use_server.is_empty()
     }
 
     /// `tcp-request connection` verdict for a new connection: false to drop it.
@@ -759,7 +769,55 @@ fn use_backend(c: &mut Ctx<'_>, line: &RuleLine, mode_http: bool) -> Option<UseB
     Some(UseBackend { target, cond })
 }
 
-fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyRules {
+/// `use-server` names a server of the section's own backend (a `listen`'s back half).
+fn use_server(
+    c: &mut Ctx<'_>,
+    line: &RuleLine,
+    own_backend: Option<usize>,
+    mode_http: bool,
+) -> Option<UseServer> {
+    let ctx = if mode_http {
+        Context::HttpRequest
+    } else {
+        Context::TcpContent
+    };
+    let (target, cond_words) = split_cond(&line.words[1..]);
+    let Some(name) = target.first() else {
+        c.alert(&line.location, "'use-server' expects a server name.".into());
+        return None;
+    };
+    let Some(b) = own_backend else {
+        c.alert(
+            &line.location,
+            "'use-server' is only allowed in a backend or a listen section.".into(),
+        );
+        return None;
+    };
+    let be = &c.cfg.backends[b];
+    let Some(server) = be.servers.iter().position(|s| &s.name == name) else {
+        c.alert(
+            &line.location,
+            format!(
+                "unable to find server '{name}' referenced in a 'use-server' rule of backend '{}'.",
+                be.name
+            ),
+        );
+        return None;
+    };
+    let cond = c.cond(line, cond_words, ctx).ok()?;
+    Some(UseServer {
+        backend: b,
+        server,
+        cond,
+    })
+}
+
+fn compile_proxy(
+    c: &mut Ctx<'_>,
+    rules: &[RuleLine],
+    mode_http: bool,
+    own_backend: Option<usize>,
+) -> ProxyRules {
     c.compiler.clear_acls();
     let mut out = ProxyRules::default();
     for line in rules {
@@ -825,6 +883,11 @@ fn compile_proxy(c: &mut Ctx<'_>, rules: &[RuleLine], mode_http: bool) -> ProxyR
                     out.use_backend.push(u);
                 }
             }
+            "use-server" => {
+                if let Some(u) = use_server(c, line, own_backend, mode_http) {
+                    out.use_server.push(u);
+                }
+            }
             other => c.alert(
                 &line.location,
                 format!("'{other}' is not supported by Sluice yet."),
@@ -866,7 +929,9 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
                 }
             }
         });
-        let mut rules = compile_proxy(&mut c, &fe.rules, fe.mode == sluice_config::Mode::Http);
+        // A listen's rules live in its front half; its own backend has the same name.
+        let own = cfg.backend_index(&fe.name);
+        let mut rules = compile_proxy(&mut c, &fe.rules, fe.mode == sluice_config::Mode::Http, own);
         rules.log_format = log_format;
         rules.unique_id = fe.unique_id_format.as_ref().and_then(|(text, loc)| {
             match compiler.compile_log_format(text) {
@@ -879,7 +944,7 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
         });
         out.frontends.push(rules);
     }
-    for be in &cfg.backends {
+    for (be_index, be) in cfg.backends.iter().enumerate() {
         // `http-check expect rstring` is compiled by the checker; refuse a bad one at load.
         if let Some(sluice_config::HttpCheckExpect::Rstring { regex, .. }) =
             be.httpchk.as_ref().and_then(|h| h.expect.as_ref())
@@ -897,7 +962,12 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             cfg,
             proxy: &be.name,
         };
-        let r = compile_proxy(&mut c, &be.rules, be.mode == sluice_config::Mode::Http);
+        let r = compile_proxy(
+            &mut c,
+            &be.rules,
+            be.mode == sluice_config::Mode::Http,
+            Some(be_index),
+        );
         if !r.use_backend.is_empty() {
             // The keyword matrix already refuses it; keep the invariant explicit.
             diags.push(Diagnostic::alert(
@@ -974,6 +1044,25 @@ mod tests {
                 "{r}"
             );
         }
+    }
+
+    #[test]
+    fn use_server_names_a_server_of_its_own_backend() {
+        let ok = "defaults\n    mode http\nbackend be\n    use-server s2 if { req.hdr(x-pin) s2 }\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2\n";
+        let c = compile_text(ok).expect("compiles");
+        assert_eq!(c.backends[0].use_server[0].server, 1);
+        let listen = "defaults\n    mode http\nlisten web\n    bind 127.0.0.1:1\n    use-server s1 if TRUE\n    server s1 127.0.0.1:2\n";
+        let c = compile_text(listen).expect("compiles");
+        assert_eq!(c.frontends[0].use_server[0].backend, 0);
+        let bad =
+            "defaults\n    mode http\nbackend be\n    use-server nope\n    server s1 127.0.0.1:1\n";
+        let d = compile_text(bad).expect_err("unknown server");
+        assert!(d[0].to_string().contains("t.cfg:4]"), "{}", d[0]);
+        assert!(
+            d[0].to_string().contains("unable to find server 'nope'"),
+            "{}",
+            d[0]
+        );
     }
 
     #[test]

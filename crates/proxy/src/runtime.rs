@@ -46,6 +46,8 @@ pub struct ServerRt {
     /// Health as the checker last decided (true when checks are off).
     pub up: AtomicBool,
     pub maxqueue: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
 }
 
 /// The balancer and its queue, behind one lock per backend (HAProxy holds `lbprm.lock`
@@ -258,6 +260,7 @@ fn build_backend(
             counters: Counters::default(),
             up: AtomicBool::new(!s.disabled),
             maxqueue: s.maxqueue,
+            maxconn: s.maxconn,
         })
         .collect();
     let seed = 0x9E37_79B9_7F4A_7C15u64 ^ ((id as u64) << 32) ^ u64::from(pid);

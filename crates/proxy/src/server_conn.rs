@@ -105,15 +105,23 @@ async fn connect_once(addr: std::net::SocketAddr, t: Option<Duration>) -> Result
     }
 }
 
-/// Assigns a server and returns a connection to it, reused when `reuse` allows.
+/// Assigns a server (`forced` by `use-server` when it is up) and returns a connection to
+/// it, reused when `reuse` allows.
 pub async fn connect(
     be: &BackendRt,
     key: Option<u32>,
+    forced: Option<usize>,
     reuse: bool,
 ) -> Result<Connected, ConnectError> {
-    let mut assigned = queue::assign(be, key, None)
-        .await
-        .map_err(ConnectError::Assign)?;
+    let forced = match forced {
+        Some(i) => queue::assign_to(be, i).await,
+        None => None,
+    };
+    let mut assigned = match forced {
+        Some(r) => r,
+        None => queue::assign(be, key, None).await,
+    }
+    .map_err(ConnectError::Assign)?;
     if reuse {
         if let Some(stream) = take_idle(be.id, assigned.server) {
             return Ok(Connected {

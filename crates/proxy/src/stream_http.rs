@@ -764,9 +764,23 @@ async fn exchange_with_backend(
     } else {
         None
     };
+    let forced = {
+        let txn = request_txn(
+            rt,
+            fe,
+            Some(be.id),
+            peer,
+            None,
+            cbuf.data(),
+            req,
+            vars,
+            &ctx.unique_id,
+        );
+        crate::http_rules::eval_use_server(rt, fe.id, be.id, &txn)
+    };
     let mut reuse = conn_mode == HttpConnMode::KeepAlive;
     loop {
-        let conn = match server_conn::connect(be, key, reuse).await {
+        let conn = match server_conn::connect(be, key, forced, reuse).await {
             Ok(c) => c,
             Err(ConnectError::Assign(queue::AssignError::QueueTimeout)) => {
                 ctx.t_queue = Some(ctx.req_start.elapsed());

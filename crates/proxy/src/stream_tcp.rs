@@ -81,7 +81,14 @@ pub async fn serve(
         }
         _ => None,
     };
-    match server_conn::connect(be, key, false).await {
+    let forced = {
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: client.local_addr().ok(),
+        };
+        crate::http_rules::eval_use_server(rt, fe.id, be_id, &txn)
+    };
+    match server_conn::connect(be, key, forced, false).await {
         Ok(conn) => {
             let srv = conn.assigned.server;
             log.server = Some(srv);

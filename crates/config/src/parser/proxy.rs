@@ -222,6 +222,7 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
         // Compiled by the rules compiler, which reports its own errors at this line.
         "acl"
         | "use_backend"
+        | "use-server"
         | "http-request"
         | "http-response"
         | "http-after-response"
@@ -233,6 +234,7 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
         }
         "acl"
         | "use_backend"
+        | "use-server"
         | "http-request"
         | "http-response"
         | "http-after-response"

@@ -214,3 +214,28 @@ fn roundrobin_sequence_matches_haproxy() {
     let h: Vec<String> = (0..24).map(|_| ch.get("/").server()).collect();
     assert_eq!(a, h);
 }
+
+#[test]
+fn use_server_pins_matching_requests_and_falls_back_when_the_server_is_down() {
+    let b = farm(3);
+    let port = free_port();
+    let dead = free_port();
+    let lines = format!(
+        "    use-server s2 if {{ req.hdr(x-pin) s2 }}\n    use-server gone if {{ req.hdr(x-pin) gone }}\n    server s1 {}\n    server s2 {}\n    server s3 {}\n    server gone 127.0.0.1:{dead} check inter 100ms fall 1\n",
+        b[0].addr, b[1].addr, b[2].addr
+    );
+    let s = Sluice::start(&cfg_for(port, "roundrobin", &lines), port);
+    let mut c = Client::connect(port);
+    for _ in 0..6 {
+        c.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-pin: s2\r\n\r\n");
+        assert_eq!(c.read_response().expect("pinned").server(), "s2");
+    }
+    s.wait_output("Server be/gone is DOWN");
+    // A pinned server that is down: the balancer decides, among the servers that are up.
+    for _ in 0..6 {
+        c.send(b"GET / HTTP/1.1\r\nhost: t\r\nx-pin: gone\r\n\r\n");
+        let r = c.read_response().expect("balanced");
+        assert_eq!(r.status, 200);
+        assert_ne!(r.server(), "gone");
+    }
+}
