@@ -20,6 +20,20 @@ pub struct RelayTimeouts {
     pub tunnel: Option<Duration>,
 }
 
+impl RelayTimeouts {
+    /// The client side's timeouts from the frontend, the server side's from the backend;
+    /// `timeout tunnel` from the backend, else the frontend.
+    pub fn between(fe: &sluice_config::Timeouts, be: &sluice_config::Timeouts) -> Self {
+        RelayTimeouts {
+            client: fe.client,
+            server: be.server,
+            client_fin: fe.client_fin,
+            server_fin: be.server_fin,
+            tunnel: be.tunnel.or(fe.tunnel),
+        }
+    }
+}
+
 /// How a relay ended, in the terms of HAProxy's termination state's first letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelayEnd {
@@ -33,6 +47,20 @@ pub enum RelayEnd {
     ClientTimeout,
     /// Server-side inactivity timeout (`sD`).
     ServerTimeout,
+}
+
+impl RelayEnd {
+    /// The termination state this end is logged with (data phase).
+    pub fn term(self) -> crate::termination::Term {
+        use crate::termination::{Term, TermPhase};
+        match self {
+            RelayEnd::Normal => Term::normal(),
+            RelayEnd::ClientError => Term::new(b'C', TermPhase::Data),
+            RelayEnd::ServerError => Term::new(b'S', TermPhase::Data),
+            RelayEnd::ClientTimeout => Term::new(b'c', TermPhase::Data),
+            RelayEnd::ServerTimeout => Term::new(b's', TermPhase::Data),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -18,7 +18,7 @@ use crate::access_log::{self, Outcome};
 use crate::buffer::{give_vec, take_vec, Buf};
 use crate::http_rules::{self, Edits, Verdict};
 use crate::queue;
-use crate::relay::{relay, RelayEnd, RelayTimeouts};
+use crate::relay::{relay, RelayTimeouts};
 use crate::runtime::{BackendRt, FrontendRt, Runtime};
 use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
@@ -645,6 +645,26 @@ async fn exchange(
     r
 }
 
+/// Sends a response head to the client exactly as the server wrote it (1xx interim
+/// responses, and the 101 that starts a tunnel).
+async fn forward_raw_head(
+    client: &mut TcpStream,
+    sbuf: &mut Buf,
+    n: usize,
+    client_t: Option<Duration>,
+    ctx: &mut LogCtx<'_>,
+) -> Result<(), Abort> {
+    if write_all_timeout(client, &sbuf.data()[..n], client_t)
+        .await
+        .is_err()
+    {
+        return Err(Abort::new(b'C', TermPhase::Data, None));
+    }
+    ctx.bytes_out += n as u64;
+    sbuf.consume(n);
+    Ok(())
+}
+
 /// The transaction as request rules see it.
 #[allow(clippy::too_many_arguments)]
 fn request_txn<'a>(
@@ -954,15 +974,7 @@ async fn forward(
                 Ok(true) => {
                     if (100..200).contains(&resp.status) && resp.status != 101 {
                         // Interim response: forward as is and wait for the final one.
-                        let n = resp.head_len;
-                        if write_all_timeout(client, &sbuf.data()[..n], client_t)
-                            .await
-                            .is_err()
-                        {
-                            return Err(Abort::new(b'C', TermPhase::Data, None));
-                        }
-                        ctx.bytes_out += n as u64;
-                        sbuf.consume(n);
+                        forward_raw_head(client, sbuf, resp.head_len, client_t, ctx).await?;
                         continue;
                     }
                     break;
@@ -1091,31 +1103,11 @@ async fn forward(
 
     // ---- response head to the client
     if resp.status == 101 {
-        let n = resp.head_len;
-        if write_all_timeout(client, &sbuf.data()[..n], client_t)
-            .await
-            .is_err()
-        {
-            return Err(Abort::new(b'C', TermPhase::Data, None));
-        }
-        ctx.bytes_out += n as u64;
-        sbuf.consume(n);
-        let t = RelayTimeouts {
-            client: fe.timeouts.client,
-            server: be.timeouts.server,
-            client_fin: fe.timeouts.client_fin,
-            server_fin: be.timeouts.server_fin,
-            tunnel: be.timeouts.tunnel.or(fe.timeouts.tunnel),
-        };
+        forward_raw_head(client, sbuf, resp.head_len, client_t, ctx).await?;
+        let t = RelayTimeouts::between(&fe.timeouts, &be.timeouts);
         let res = relay(client, server, cbuf, sbuf, t).await;
         ctx.bytes_out += res.server_to_client;
-        let term = match res.end {
-            RelayEnd::Normal => Term::normal(),
-            RelayEnd::ClientError => Term::new(b'C', TermPhase::Data),
-            RelayEnd::ServerError => Term::new(b'S', TermPhase::Data),
-            RelayEnd::ClientTimeout => Term::new(b'c', TermPhase::Data),
-            RelayEnd::ServerTimeout => Term::new(b's', TermPhase::Data),
-        };
+        let term = res.end.term();
         access_log::log_http(rt, ctx, &Outcome { term, status: 101 });
         return Ok((false, false));
     }

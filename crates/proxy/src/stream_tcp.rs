@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use crate::access_log::{self, TcpLog};
 use crate::buffer::Buf;
 use crate::queue::{self, AssignError};
-use crate::relay::{relay, RelayEnd, RelayTimeouts};
+use crate::relay::{relay, RelayTimeouts};
 use crate::runtime::{FrontendRt, Runtime};
 use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
@@ -100,24 +100,12 @@ pub async fn serve(
             let mut server = conn.stream;
             let mut cbuf = Buf::new(rt.bufsize);
             let mut sbuf = Buf::new(rt.bufsize);
-            let t = RelayTimeouts {
-                client: fe.timeouts.client,
-                server: be.timeouts.server,
-                client_fin: fe.timeouts.client_fin,
-                server_fin: be.timeouts.server_fin,
-                tunnel: be.timeouts.tunnel.or(fe.timeouts.tunnel),
-            };
+            let t = RelayTimeouts::between(&fe.timeouts, &be.timeouts);
             let res = relay(&mut client, &mut server, &mut cbuf, &mut sbuf, t).await;
             queue::release(be, srv);
             log.bytes_in = res.client_to_server;
             log.bytes_out = res.server_to_client;
-            log.term = match res.end {
-                RelayEnd::Normal => Term::normal(),
-                RelayEnd::ClientError => Term::new(b'C', TermPhase::Data),
-                RelayEnd::ServerError => Term::new(b'S', TermPhase::Data),
-                RelayEnd::ClientTimeout => Term::new(b'c', TermPhase::Data),
-                RelayEnd::ServerTimeout => Term::new(b's', TermPhase::Data),
-            };
+            log.term = res.end.term();
         }
         Err(e) => {
             log.term = match e {
