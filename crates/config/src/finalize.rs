@@ -86,9 +86,45 @@ pub(crate) fn finalize(parser: Parser) -> (Config, Vec<Diagnostic>) {
         if p.has(BE) {
             server_names_and_ids(p, &mut diags);
             assign_ids(config.backends.last_mut(), p);
+            server_verify(config.backends.last_mut(), p, &config.global, &mut diags);
         }
     }
+    // What HAProxy finds while preparing the TLS contexts, after the checks above.
+    for p in &proxies {
+        diags.extend(p.post_diags.iter().cloned());
+    }
     (config, diags)
+}
+
+/// A server's `verify` is its own, else the global `ssl-server-verify` (HAProxy resolves it
+/// after reading every file); verifying needs a CA file.
+fn server_verify(
+    backend: Option<&mut Backend>,
+    p: &ProxyDraft,
+    global: &Global,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(be) = backend else { return };
+    for (srv, draft) in be.servers.iter_mut().zip(&p.servers) {
+        let ssl = &mut srv.ssl;
+        ssl.verify = draft.verify.unwrap_or(global.ssl_server_verify);
+        if !(ssl.enabled || ssl.check_ssl) || ssl.verify == SslVerify::None || ssl.ca_file.is_some()
+        {
+            continue;
+        }
+        let what = if global.ssl_server_verify == SslVerify::Required {
+            "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+        } else {
+            "verify is enabled but no CA file specified."
+        };
+        diags.push(
+            Diagnostic::alert(
+                &srv.location,
+                format!("'server {}/{}' : {what}", p.name, srv.name),
+            )
+            .with_style(Style::Bracket),
+        );
+    }
 }
 
 fn frontend(

@@ -271,6 +271,8 @@ pub const GLOBAL_KEYWORDS: &[&str] = &[
     "ssl-default-bind-options",
     "ssl-default-server-ciphers",
     "ssl-default-server-ciphersuites",
+    // HAProxy 2.8's; Sluice takes it as later HAProxy versions do.
+    "ssl-default-server-curves",
     "ssl-default-server-options",
     "ssl-dh-param-file",
     "ssl-engine",
@@ -375,6 +377,8 @@ pub const SERVER_KEYWORDS: &[&str] = &[
     "cookie",
     "crl-file",
     "crt",
+    // HAProxy 2.8's; Sluice takes it as later HAProxy versions do.
+    "curves",
     "disabled",
     "downinter",
     "enabled",
@@ -533,10 +537,11 @@ pub fn unsupported_hint(kw: &str) -> Option<&'static str> {
         "stats" | "monitor-uri" | "monitor" => {
             "the statistics page, socket and monitor URI are not implemented yet"
         }
-        "ssl" | "crt" | "crt-list" | "ca-file" | "alpn" | "verify" | "ca-base" | "crt-base"
-        | "sni" | "npn" | "check-ssl" => {
-            "TLS is not implemented yet; terminate TLS in front of Sluice"
-        }
+        "send-proxy-v2-ssl"
+        | "send-proxy-v2-ssl-cn"
+        | "no-send-proxy-v2-ssl"
+        | "no-send-proxy-v2-ssl-cn" => "the PROXY protocol is not implemented yet",
+        _ if is_tls_keyword(kw) => "Sluice's TLS does not implement this setting yet",
         "cookie" | "stick" | "stick-table" => {
             "persistence is not implemented yet; 'balance source' gives client affinity"
         }
@@ -552,6 +557,28 @@ pub fn unsupported_hint(kw: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// TLS keywords of HAProxy 2.6 that Sluice's TLS does not implement (the others are parsed).
+fn is_tls_keyword(kw: &str) -> bool {
+    kw.starts_with("ssl-")
+        || kw.starts_with("tune.ssl.")
+        || kw.starts_with("httpclient.ssl.")
+        || matches!(
+            kw,
+            "allow-0rtt"
+                | "ca-ignore-err"
+                | "ca-sign-file"
+                | "ca-sign-pass"
+                | "ca-verify-file"
+                | "crt-ignore-err"
+                | "generate-certificates"
+                | "issuers-chain-path"
+                | "maxsslconn"
+                | "maxsslrate"
+                | "no-verifyhost"
+                | "tls-ticket-keys"
+        )
 }
 
 /// The "not supported by Sluice yet" message for `what` (e.g. `'acl'`), with a hint.
@@ -589,5 +616,11 @@ mod tests {
         assert_eq!(option_info("httplog"), Some((DEF | FE, false)));
         assert_eq!(option_info("redispatch"), Some((DEF | BE, true)));
         assert!(unsupported("'acl'", "acl").contains("not supported by Sluice yet"));
+        assert!(
+            unsupported("'generate-certificates'", "generate-certificates")
+                .contains("(Sluice's TLS does not implement this setting yet)")
+        );
+        assert!(unsupported("'ssl-engine'", "ssl-engine").contains("Sluice's TLS"));
+        assert!(!unsupported("'cookie'", "cookie").contains("TLS"));
     }
 }

@@ -94,7 +94,7 @@ pub enum AccessLog {
     HttpClf,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Global {
     pub daemon: bool,
     pub nbthread: Option<usize>,
@@ -117,6 +117,186 @@ pub struct Global {
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
     pub stats_sockets: Vec<Location>,
+    /// `ca-base DIR`: prefixed to relative `ca-file`/`crl-file` paths.
+    pub ca_base: Option<PathBuf>,
+    /// `crt-base DIR`: prefixed to relative `crt` paths.
+    pub crt_base: Option<PathBuf>,
+    /// `ssl-server-verify none|required` (HAProxy's default: required): the `verify` of
+    /// servers that do not set one.
+    pub ssl_server_verify: SslVerify,
+    /// `ssl-default-bind-ciphers|ciphersuites|curves|options`, merged into each `bind ... ssl`
+    /// line when it is parsed (already applied in `Bind::ssl`).
+    pub ssl_default_bind: SslDefaults,
+    /// `ssl-default-server-ciphers|ciphersuites|curves|options`, merged into each TLS server
+    /// when it is parsed (already applied in `Server::ssl`).
+    pub ssl_default_server: SslDefaults,
+    /// `tune.ssl.cachesize N`: TLS session cache entries (HAProxy's default: 20000).
+    pub ssl_cachesize: Option<usize>,
+    /// `tune.ssl.lifetime TIME`: how long a cached TLS session is kept (HAProxy's default: 300s).
+    pub ssl_lifetime: Option<Duration>,
+}
+
+impl Default for Global {
+    /// HAProxy's defaults for the values that have one.
+    fn default() -> Self {
+        Global {
+            daemon: false,
+            nbthread: None,
+            maxconn: None,
+            pidfile: None,
+            logs: Vec::new(),
+            log_send_hostname: None,
+            log_tag: None,
+            bufsize: 16384,
+            maxrewrite: 1024,
+            max_headers: 101,
+            quiet: false,
+            user: None,
+            group: None,
+            chroot: None,
+            stats_sockets: Vec::new(),
+            ca_base: None,
+            crt_base: None,
+            ssl_server_verify: SslVerify::Required,
+            ssl_default_bind: SslDefaults::default(),
+            ssl_default_server: SslDefaults::default(),
+            ssl_cachesize: None,
+            ssl_lifetime: None,
+        }
+    }
+}
+
+/// `ssl-min-ver`/`ssl-max-ver` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SslVersion {
+    SslV3,
+    TlsV10,
+    TlsV11,
+    TlsV12,
+    TlsV13,
+}
+
+impl SslVersion {
+    /// Every version, oldest first.
+    pub const ALL: [SslVersion; 5] = [
+        SslVersion::SslV3,
+        SslVersion::TlsV10,
+        SslVersion::TlsV11,
+        SslVersion::TlsV12,
+        SslVersion::TlsV13,
+    ];
+
+    /// The name HAProxy uses in `ssl-min-ver` and in its messages (`TLSv1.2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SslVersion::SslV3 => "SSLv3",
+            SslVersion::TlsV10 => "TLSv1.0",
+            SslVersion::TlsV11 => "TLSv1.1",
+            SslVersion::TlsV12 => "TLSv1.2",
+            SslVersion::TlsV13 => "TLSv1.3",
+        }
+    }
+
+    /// The version named exactly as HAProxy spells it (case matters, as in HAProxy).
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+impl std::fmt::Display for SslVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `verify none|optional|required`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslVerify {
+    #[default]
+    None,
+    Optional,
+    Required,
+}
+
+/// The `ssl-default-bind-*` or `ssl-default-server-*` globals (manual section 3.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SslDefaults {
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub curves: Option<String>,
+    /// `ssl-min-ver`/`force-*` of the `-options` line.
+    pub min_ver: Option<SslVersion>,
+    /// `ssl-max-ver`/`force-*` of the `-options` line.
+    pub max_ver: Option<SslVersion>,
+    /// `no-sslv3` .. `no-tlsv13` of the `-options` line, in the order written.
+    pub disabled: Vec<SslVersion>,
+    pub no_tls_tickets: bool,
+    /// Bind side only.
+    pub prefer_client_ciphers: bool,
+}
+
+/// TLS settings of a `bind ... ssl` line (manual 5.1), `crt-base`/`ca-base` applied to the
+/// paths and the `ssl-default-bind-*` globals merged in. `min_ver`/`max_ver` already hold
+/// what `no-*`/`force-*` imply (`None`: no bound).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BindSsl {
+    /// Every `crt` (file or directory), crt-base applied.
+    pub crt: Vec<PathBuf>,
+    /// Every `crt-list`, as written: HAProxy 2.6 applies no base to the list's own path
+    /// (relative paths are relative to the working directory).
+    pub crt_list: Vec<PathBuf>,
+    /// Global `crt-base`, for the paths inside crt-list files.
+    pub crt_base: Option<PathBuf>,
+    /// Global `ca-base`, for `ca-file`/`crl-file` inside crt-list files.
+    pub ca_base: Option<PathBuf>,
+    /// ca-base applied.
+    pub ca_file: Option<PathBuf>,
+    /// ca-base applied.
+    pub crl_file: Option<PathBuf>,
+    pub verify: SslVerify,
+    /// As written, e.g. `h2,http/1.1`.
+    pub alpn: Option<String>,
+    pub min_ver: Option<SslVersion>,
+    pub max_ver: Option<SslVersion>,
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub curves: Option<String>,
+    pub ecdhe: Option<String>,
+    pub strict_sni: bool,
+    pub no_tls_tickets: bool,
+    pub prefer_client_ciphers: bool,
+    pub no_ca_names: bool,
+}
+
+/// TLS towards a server (manual 5.2), `ssl-default-server-*` and `ssl-server-verify` merged
+/// in. `min_ver`/`max_ver` already hold what `no-*`/`force-*` imply (`None`: no bound).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServerSsl {
+    /// `ssl` (`no-ssl` turns a default-server's off).
+    pub enabled: bool,
+    /// The server's `verify`, else `ssl-server-verify` (HAProxy: required).
+    pub verify: SslVerify,
+    pub verifyhost: Option<String>,
+    /// ca-base applied.
+    pub ca_file: Option<PathBuf>,
+    /// ca-base applied.
+    pub crl_file: Option<PathBuf>,
+    /// crt-base applied.
+    pub crt: Option<PathBuf>,
+    /// The sample expression text, e.g. `req.hdr(host)` or `str(example.com)`.
+    pub sni: Option<String>,
+    pub alpn: Option<String>,
+    pub min_ver: Option<SslVersion>,
+    pub max_ver: Option<SslVersion>,
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub curves: Option<String>,
+    pub no_tls_tickets: bool,
+    pub no_ssl_reuse: bool,
+    /// `check-ssl` (`no-check-ssl`).
+    pub check_ssl: bool,
+    pub check_sni: Option<String>,
+    pub check_alpn: Option<String>,
 }
 
 /// How HTTP connections are managed (`option http-keep-alive|http-server-close|httpclose`).
@@ -157,7 +337,9 @@ pub struct Bind {
     pub name: Option<String>,
     /// `v6only` / `v4v6`.
     pub v6only: Option<bool>,
-    /// `accept-proxy`: not yet supported; parser rejects it.
+    /// `ssl` and its options; `None` when the line has no `ssl` keyword (HAProxy then
+    /// listens in clear even when `crt` and the like are given).
+    pub ssl: Option<BindSsl>,
     pub location: Location,
 }
 
@@ -316,6 +498,7 @@ pub struct Server {
     /// 0 = unlimited.
     pub maxqueue: u32,
     pub disabled: bool,
+    pub ssl: ServerSsl,
 }
 
 /// A `backend`, or the back half of a `listen`.

@@ -413,13 +413,16 @@ fn refused_keywords() {
         ("backend b\n    option tcp-check", "'option tcp-check' is not supported by Sluice yet"),
         ("backend b\n    http-check connect", "'http-check connect' is not supported by Sluice yet"),
         ("backend b\n    balance rdp-cookie", "'balance rdp-cookie' is not supported by Sluice yet"),
-        ("backend b\n    server s 127.0.0.1:80 ssl verify none", "[t.cfg:2] : 'server b/s' : 'ssl' is not supported by Sluice yet (TLS"),
+        ("backend b\n    server s 127.0.0.1:80 ssl verify none allow-0rtt", "[t.cfg:2] : 'server b/s' : 'allow-0rtt' is not supported by Sluice yet (Sluice's TLS does not implement this setting yet)."),
+        ("backend b\n    server s 127.0.0.1:80 send-proxy-v2-ssl", "'server b/s' : 'send-proxy-v2-ssl' is not supported by Sluice yet (the PROXY protocol"),
         ("backend b\n    server s 127.0.0.1:80 send-proxy", "[t.cfg:2] : 'server b/s' : 'send-proxy' is not supported by Sluice yet"),
         ("backend b\n    server s 127.0.0.1:80 namespace ns1", "'server b/s' : 'namespace' is not supported by Sluice yet (network namespaces"),
         ("backend b\n    server s 127.0.0.1", "'server b/s' : a server without a port"),
         ("backend b\n    server s 127.0.0.1:+1", "'server b/s' : a port offset"),
         ("backend b\n    server s /run/app.sock", "'server b/s' : the server address '/run/app.sock' is not supported by Sluice yet."),
-        ("frontend f\n    bind :443 ssl crt /x.pem", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'ssl' is not supported by Sluice yet"),
+        ("frontend f\n    bind :443 ssl crt /x.pem generate-certificates", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'generate-certificates' is not supported by Sluice yet (Sluice's TLS"),
+        ("frontend f\n    bind :443 ssl crt /x.pem proto h2", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'proto h2' : HTTP/2 is not supported by Sluice yet."),
+        ("global\n    ssl-engine rdrand", "parsing [t.cfg:2] : 'ssl-engine' is not supported by Sluice yet (Sluice's TLS"),
         ("global\n    stats socket /run/s.sock", "parsing [t.cfg:2] : 'stats socket' is not supported by Sluice yet"),
         ("global\n    nbproc 2", "parsing [t.cfg:2] : nbproc is not supported any more since HAProxy 2.5."),
         ("peers p\n    peer a 1.2.3.4:1", "parsing [t.cfg:1] : the 'peers' section is not supported by Sluice yet."),
@@ -621,6 +624,9 @@ fn fuzz_entry_never_panics() {
         b"defaults\n timeout client 4294967296d\n option httpchk a b c d\n",
         b"backend b\n server s 127.0.0.1:80 weight -9999999999999999999999 rise\n",
         b"frontend f\n bind \"\\x\"\n option forwardfor except 1.2.3.4/\n",
+        b"frontend f\n bind :1 ssl crt\n bind :2 ssl ssl-min-ver\n bind :3 ssl crt a no-tlsv10 force-tlsv13 alpn ,\n",
+        b"backend b\n default-server no-sslv3 ssl\n server s 127.0.0.1:1 ssl alpn , sni\n server t 127.0.0.1:2 check-ssl no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13\n",
+        b"global\n ssl-default-bind-options ssl-min-ver\n ssl-default-server-options force-tlsv13 ssl-max-ver TLSv1.2\n tune.ssl.lifetime 99999999999999999999999d\n tune.ssl.lifetime 1\xff\n",
     ];
     for i in inputs {
         fuzz_parse(i);
@@ -672,4 +678,235 @@ fn mutated_configurations_never_panic() {
         }
         fuzz_parse(&bytes);
     }
+}
+
+#[test]
+fn tls_bind_end_to_end() {
+    let c = clean(
+        "global
+    crt-base /etc/certs
+    ca-base /etc/ca
+    ssl-default-bind-ciphers DEFAULT-CIPHERS
+    ssl-default-bind-options no-sslv3 no-tlsv10 no-tlsv11 no-tls-tickets
+frontend f
+    bind :443 ssl crt site.pem ca-file clients.pem verify optional alpn h2,http/1.1
+    bind :80
+",
+    );
+    let b = &c.frontends[0].binds;
+    let ssl = b[0].ssl.clone().unwrap_or_else(|| panic!("ssl"));
+    assert_eq!(ssl.crt, [PathBuf::from("/etc/certs/site.pem")]);
+    assert_eq!(ssl.ca_file, Some(PathBuf::from("/etc/ca/clients.pem")));
+    assert_eq!(ssl.verify, SslVerify::Optional);
+    assert_eq!(ssl.alpn.as_deref(), Some("h2,http/1.1"));
+    assert_eq!(ssl.ciphers.as_deref(), Some("DEFAULT-CIPHERS"));
+    assert_eq!((ssl.min_ver, ssl.max_ver), (Some(SslVersion::TlsV12), None));
+    assert!(ssl.no_tls_tickets);
+    assert_eq!(b[1].ssl, None);
+    // HAProxy applies the bases and defaults known when the bind line is read.
+    let c = clean("frontend f\n    bind :443 ssl crt site.pem\nglobal\n    crt-base /etc/certs\n");
+    let ssl = c.frontends[0].binds[0]
+        .ssl
+        .clone()
+        .unwrap_or_else(|| panic!("ssl"));
+    assert_eq!(ssl.crt, [PathBuf::from("site.pem")]);
+}
+
+#[test]
+fn tls_server_end_to_end() {
+    let c = clean(
+        "global
+    ca-base /etc/ca
+    crt-base /etc/certs
+    ssl-default-server-ciphers DEF
+    ssl-default-server-ciphersuites DEF13
+    ssl-default-server-options ssl-min-ver TLSv1.2 no-tls-tickets
+backend b
+    server a 127.0.0.1:443 ssl verify required ca-file ca.pem crl-file /crl.pem crt client.pem verifyhost api.example.com sni req.hdr(host) alpn h2,http/1.1 ciphers MINE curves X25519 ssl-max-ver TLSv1.3 no-ssl-reuse check-ssl check-sni health.example.com check-alpn http/1.1
+    server b 127.0.0.1:444 ssl verify none tls-tickets force-tlsv13
+    server c 127.0.0.1:80
+",
+    );
+    let s = &c.backends[0].servers;
+    let want = ServerSsl {
+        enabled: true,
+        verify: SslVerify::Required,
+        verifyhost: Some("api.example.com".into()),
+        ca_file: Some("/etc/ca/ca.pem".into()),
+        crl_file: Some("/crl.pem".into()),
+        crt: Some("/etc/certs/client.pem".into()),
+        sni: Some("req.hdr(host)".into()),
+        alpn: Some("h2,http/1.1".into()),
+        min_ver: Some(SslVersion::TlsV12),
+        max_ver: Some(SslVersion::TlsV13),
+        ciphers: Some("MINE".into()),
+        ciphersuites: Some("DEF13".into()),
+        curves: Some("X25519".into()),
+        no_tls_tickets: true,
+        no_ssl_reuse: true,
+        check_ssl: true,
+        check_sni: Some("health.example.com".into()),
+        check_alpn: Some("http/1.1".into()),
+    };
+    assert_eq!(s[0].ssl, want);
+    let b = &s[1].ssl;
+    assert_eq!(
+        (b.enabled, b.verify, b.no_tls_tickets, b.min_ver, b.max_ver),
+        (
+            true,
+            SslVerify::None,
+            false,
+            Some(SslVersion::TlsV13),
+            Some(SslVersion::TlsV13)
+        )
+    );
+    assert_eq!(b.ciphers.as_deref(), Some("DEF"));
+    // A clear-text server takes none of the TLS defaults; its verify is the global one.
+    let plain = &s[2].ssl;
+    assert!(!plain.enabled && !plain.check_ssl && plain.ciphers.is_none());
+    assert_eq!(plain.verify, SslVerify::Required);
+}
+
+#[test]
+fn tls_default_server_inheritance() {
+    let l = load(&format!(
+        "{TIMEOUTS}global
+    ssl-server-verify none
+backend b
+    default-server ssl ca-file /ca.pem verify required sni str(example.com) alpn h2 ssl-min-ver TLSv1.1 no-tlsv12 check-ssl
+    server a 127.0.0.1:443
+    server b 127.0.0.1:444 no-ssl no-check-ssl
+    server c 127.0.0.1:445 verify none alpn http/1.1 ssl-min-ver TLSv1.3
+defaults
+    timeout connect 1s
+    timeout server 1s
+    default-server ssl verify none
+backend d
+    server e 127.0.0.1:446
+"
+    ));
+    // HAProxy 2.6 refuses `no-*` on a default-server without failing, and ignores them.
+    let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        ["[t.cfg:8] : 'no-tlsv12' option is not accepted in default-server sections"]
+    );
+    let c = l.config;
+    let s = &c.backends[0].servers;
+    assert!(s[0].ssl.enabled && s[0].ssl.check_ssl);
+    assert_eq!(s[0].ssl.verify, SslVerify::Required);
+    assert_eq!(s[0].ssl.ca_file, Some(PathBuf::from("/ca.pem")));
+    assert_eq!(s[0].ssl.sni.as_deref(), Some("str(example.com)"));
+    assert_eq!(s[0].ssl.alpn.as_deref(), Some("h2"));
+    assert_eq!(
+        (s[0].ssl.min_ver, s[0].ssl.max_ver),
+        (Some(SslVersion::TlsV11), None)
+    );
+    assert!(!s[1].ssl.enabled && !s[1].ssl.check_ssl);
+    assert_eq!(s[2].ssl.verify, SslVerify::None);
+    assert_eq!(s[2].ssl.alpn.as_deref(), Some("http/1.1"));
+    assert_eq!(s[2].ssl.min_ver, Some(SslVersion::TlsV13));
+    // A default-server in a defaults section reaches the servers of later backends.
+    let e = &c.backends[1].servers[0].ssl;
+    assert!(e.enabled);
+    assert_eq!(e.verify, SslVerify::None);
+}
+
+#[test]
+fn tls_server_verify_needs_a_ca() {
+    let by_default = "[t.cfg:6] : 'server b/s' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.";
+    let cases: &[(&str, &str)] = &[
+        ("backend b\n    server s 127.0.0.1:443 ssl", by_default),
+        ("backend b\n    server s 127.0.0.1:443 ssl verify required", by_default),
+        ("backend b\n    server s 127.0.0.1:443 check-ssl", by_default),
+        ("backend b\n    default-server ssl\n    server s 127.0.0.1:443", &by_default.replace(":6]", ":7]")),
+        // `ssl-server-verify` is read after every file, as HAProxy does.
+        ("backend b\n    server s 127.0.0.1:443 ssl verify required\nglobal\n    ssl-server-verify none", "[t.cfg:6] : 'server b/s' : verify is enabled but no CA file specified."),
+    ];
+    for (text, want) in cases {
+        let e = errors(&format!("{TIMEOUTS}{text}\n"));
+        assert_eq!(e, [*want], "{text}");
+    }
+    for ok in [
+        "backend b\n    server s 127.0.0.1:443 ssl verify none\n",
+        "backend b\n    server s 127.0.0.1:443 ssl ca-file /ca.pem\n",
+        "global\n    ssl-server-verify none\nbackend b\n    server s 127.0.0.1:443 ssl\n",
+        "backend b\n    server s 127.0.0.1:443 ssl verify none\nglobal\n    ssl-server-verify required\n",
+        "backend b\n    server s 127.0.0.1:443 verify required\n",
+    ] {
+        clean(ok);
+    }
+    let c =
+        clean("backend b\n    server s 127.0.0.1:443 ssl\nglobal\n    ssl-server-verify none\n");
+    assert_eq!(c.backends[0].servers[0].ssl.verify, SslVerify::None);
+}
+
+#[test]
+fn tls_server_errors_word_like_haproxy() {
+    let cases: &[(&str, &str)] = &[
+        ("server s 127.0.0.1:443 ssl verify optional", "[t.cfg:2] : 'server b/s' : 'verify' : unknown verify method 'optional', only 'none' and 'required' are supported."),
+        ("server s 127.0.0.1:443 verify foo", "[t.cfg:2] : 'server b/s' : 'verify' : unknown verify method 'foo', only 'none' and 'required' are supported."),
+        ("server s 127.0.0.1:443 ssl verify", "[t.cfg:2] : 'server b/s' : 'verify' : missing verify method."),
+        ("server s 127.0.0.1:443 ssl verify none verifyhost", "'server b/s' : 'verifyhost' : missing hostname to verify against."),
+        ("server s 127.0.0.1:443 ssl verify none ca-file", "'server b/s' : 'ca-file' : missing CAfile path."),
+        ("server s 127.0.0.1:443 ssl verify none crl-file", "'server b/s' : 'crl-file' : missing CRLfile path."),
+        ("server s 127.0.0.1:443 ssl verify none crt", "'server b/s' : 'crt' : missing certificate file path."),
+        ("server s 127.0.0.1:443 ssl verify none sni", "'server b/s' : 'sni' : missing sni expression."),
+        ("server s 127.0.0.1:443 ssl verify none alpn", "'server b/s' : 'alpn' : missing the comma-delimited ALPN protocol suite."),
+        ("server s 127.0.0.1:443 ssl verify none check-alpn", "'server b/s' : 'check-alpn' : missing the comma-delimited ALPN protocol suite."),
+        ("server s 127.0.0.1:443 ssl verify none npn", "'server b/s' : 'npn' : missing the comma-delimited NPN protocol suite."),
+        ("server s 127.0.0.1:443 ssl verify none ciphers", "'server b/s' : 'ciphers' : missing cipher suite."),
+        ("server s 127.0.0.1:443 ssl verify none ciphersuites", "'server b/s' : 'ciphersuites' : missing cipher suite."),
+        ("server s 127.0.0.1:443 ssl verify none check-sni", "'server b/s' : 'check-sni' : missing SNI."),
+        ("server s 127.0.0.1:443 ssl verify none ssl-min-ver", "[t.cfg:2] : 'server b/s' : 'ssl-min-ver' : missing the ssl/tls version."),
+        ("server s 127.0.0.1:443 ssl verify none ssl-min-ver foo", "[t.cfg:2] : 'server b/s' : 'foo' : unknown ssl/tls version."),
+        ("server s 127.0.0.1:443 ssl verify none no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13", "[t.cfg:2] : 'server b/s' : backend 'b': all SSL/TLS versions are disabled for server 's'."),
+        ("server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2", "'server b/s' : backend 'b': all SSL/TLS versions are disabled for server 's'."),
+        ("default-server verify optional", "[t.cfg:2] : 'default-server' : 'verify' : unknown verify method 'optional', only 'none' and 'required' are supported."),
+    ];
+    for (text, want) in cases {
+        let e = errors(&format!("backend b\n    {text}\n"));
+        assert_eq!(e.len(), 1, "{text}: {e:?}");
+        assert!(e[0].ends_with(want), "{text}\n got {e:?}\n want {want}");
+        assert!(e[0].starts_with("[t.cfg:2] : "), "{e:?}");
+    }
+}
+
+#[test]
+fn tls_warnings_word_like_haproxy() {
+    let cases: &[(&str, &str)] = &[
+        ("backend b\n    server s 127.0.0.1:443 ssl verify none no-tlsv10 force-tlsv12", "[t.cfg:6] : 'server b/s' : no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."),
+        ("listen l\n    bind :1\n    server s 127.0.0.1:443 ssl verify none no-tlsv11", "[t.cfg:7] : 'server l/s' : proxy 'l': SSL/TLS versions range not contiguous for server 's'. Hole find for TLSv1.1. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."),
+        ("backend b\n    server s 127.0.0.1:443 ssl verify none npn h2", "[t.cfg:6] : 'server b/s' : 'npn' is ignored: Sluice's TLS library (rustls) has no NPN, only ALPN (see 'alpn')."),
+        ("global\n    ssl-default-bind-options no-tlsv10\nfrontend f\n    bind :4443 ssl crt /a.pem ssl-min-ver TLSv1.2", "Proxy 'f': no-sslv3/no-tlsv1x are ignored for bind ':4443' at [t.cfg:8]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."),
+        ("global\n    ssl-default-server-options no-tlsv10\nbackend b\n    server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.2", "[t.cfg:8] : 'server b/s' : no-sslv3/no-tlsv1x are ignored for this server."),
+        ("global\n    tune.ssl.default-dh-param 2048", "parsing [t.cfg:6] : 'tune.ssl.default-dh-param' has no effect"),
+    ];
+    for (text, want) in cases {
+        let l = load(&format!("{TIMEOUTS}{text}\n"));
+        let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            w.iter().any(|m| m.contains(want)),
+            "{text}\n got {w:?}\n want {want}"
+        );
+    }
+    // A TLS server keeps working when the clear-text ones around it are fine.
+    let l = load(&format!(
+        "{TIMEOUTS}backend b\n    server s 127.0.0.1:443 verify none no-tlsv11\n"
+    ));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+}
+
+#[test]
+fn tls_bind_post_checks_are_errors() {
+    let e = errors(&format!(
+        "{TIMEOUTS}frontend f\n    bind :4443 ssl\n    bind :4444 ssl crt /a.pem verify required\n"
+    ));
+    assert_eq!(
+        e,
+        [
+            "Proxy 'f': no SSL certificate specified for bind ':4443' at [t.cfg:6] (use 'crt').",
+            "Proxy 'f': verify is enabled but no CA file specified for bind ':4444' at [t.cfg:7].",
+        ]
+    );
 }

@@ -48,7 +48,7 @@ pub fn parse_time(s: &str) -> Result<Duration, TimeError> {
     }
 }
 
-fn bad_unit_char(unit: &str) -> char {
+pub(crate) fn bad_unit_char(unit: &str) -> char {
     let mut chars = unit.chars();
     let first = chars.next().unwrap_or(' ');
     let known_start = matches!(first, 'u' | 'm' | 's' | 'h' | 'd');

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::cond::Tri;
 use crate::error::{err, Context, ExprError};
 use crate::expr::Expr;
 use crate::fetch::Env;
@@ -40,6 +41,21 @@ impl AclExpr {
         }
     }
 
+    /// Three-valued evaluation: a miss is [`Tri::Miss`] when request bytes still to come could
+    /// change the answer (HAProxy's `ACL_TEST_MISS`).
+    pub(crate) fn eval_partial(&self, txn: &dyn Txn) -> Tri {
+        if self.eval(txn) {
+            Tri::Pass
+        } else if self.expr.fetch.payload_bound()
+            && !txn.payload_final()
+            && self.expr.fetch.may_change(txn)
+        {
+            Tri::Miss
+        } else {
+            Tri::Fail
+        }
+    }
+
     /// The fetch keyword, for messages.
     pub fn keyword(&self) -> &str {
         self.expr.fetch_name()
@@ -63,6 +79,20 @@ impl Acl {
     /// Whether any line matches.
     pub fn eval(&self, txn: &dyn Txn) -> bool {
         self.exprs.iter().any(|e| e.eval(txn))
+    }
+
+    /// Three-valued evaluation: pass when a line passes, else miss when a line may still
+    /// pass with more request bytes, else fail.
+    pub(crate) fn eval_partial(&self, txn: &dyn Txn) -> Tri {
+        let mut res = Tri::Fail;
+        for e in &self.exprs {
+            match e.eval_partial(txn) {
+                Tri::Pass => return Tri::Pass,
+                Tri::Miss => res = Tri::Miss,
+                Tri::Fail => {}
+            }
+        }
+        res
     }
 
     /// Whether at least one line is usable in `ctx`.
@@ -90,6 +120,7 @@ fn alias(kw: &str) -> Option<(&'static str, MatchKind)> {
         "shdr" => "res.hdr",
         "cook" => "req.cook",
         "urlp" => "url_param",
+        "ssl_fc_sni" if matches!(suffix, "end" | "reg") => "ssl_fc_sni",
         _ => return None,
     };
     let kind = match suffix {
@@ -179,7 +210,15 @@ pub(crate) fn parse_expr(words: &[&str], env: &Env<'_>) -> Result<AclExpr, ExprE
         }
         i += 1;
     }
-    let pats = &words[i..];
+    let dotted: Vec<String>;
+    let dotted_refs: Vec<&str>;
+    let pats: &[&str] = if kind.is_none() && expr.convs.is_empty() && expr.fetch.dotted_version() {
+        dotted = dotted_patterns(&words[i..])?;
+        dotted_refs = dotted.iter().map(String::as_str).collect();
+        &dotted_refs
+    } else {
+        &words[i..]
+    };
 
     if kind.is_none() {
         if let Some(ul) = expr.fetch.http_auth_group().cloned() {
@@ -221,6 +260,38 @@ pub(crate) fn parse_expr(words: &[&str], env: &Env<'_>) -> Result<AclExpr, ExprE
         sets,
         groups: None,
     })
+}
+
+/// `req.ssl_ver` patterns (HAProxy's `pat_parse_dotted_ver`): `MAJOR[.MINOR]` values and
+/// ranges of them, rewritten as `MAJOR * 65536 + MINOR`; operators are kept.
+fn dotted_patterns(pats: &[&str]) -> Result<Vec<String>, ExprError> {
+    fn one(s: &str, whole: &str) -> Result<String, ExprError> {
+        if s.is_empty() {
+            return Ok(String::new());
+        }
+        let (maj, min) = s.split_once('.').unwrap_or((s, "0"));
+        let part = |p: &str| {
+            (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| p.parse::<i64>().ok())
+                .flatten()
+                .filter(|v| *v < 65536)
+        };
+        match (part(maj), part(min)) {
+            (Some(a), Some(b)) => Ok(((a << 16) | b).to_string()),
+            _ => err(format!("'{whole}' is not a dotted number")),
+        }
+    }
+    pats.iter()
+        .map(|&p| {
+            if matches!(p, "eq" | "ge" | "gt" | "le" | "lt") {
+                return Ok(p.to_string());
+            }
+            match p.split_once(':') {
+                Some((a, b)) => Ok(format!("{}:{}", one(a, p)?, one(b, p)?)),
+                None => one(p, p),
+            }
+        })
+        .collect()
 }
 
 /// Parse inline patterns, applying integer operators (`eq ge gt le lt`).

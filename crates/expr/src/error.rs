@@ -57,12 +57,16 @@ pub(crate) mod src {
     pub const HRSHDR: u16 = 32;
     pub const HRSBODY: u16 = 64;
     pub const TXFIN: u16 = 128;
+    /// The client-side connection's transport layer (TLS): HAProxy's `SMP_USE_L5CLI`, known
+    /// once the handshake is done, so from `tcp-request session` on.
+    pub const L5CLI: u16 = 256;
 
     /// HAProxy's names of the sources, for messages.
     pub fn names(mask: u16) -> String {
-        const N: [(u16, &str); 8] = [
+        const N: [(u16, &str); 9] = [
             (INTERNAL, "internal"),
             (L4, "layer 4 client connection"),
+            (L5CLI, "client-side connection"),
             (L6REQ, "request buffer contents"),
             (HRQHDR, "HTTP request headers"),
             (HRQBODY, "HTTP request body"),
@@ -84,6 +88,9 @@ pub(crate) mod src {
 pub enum Context {
     /// `tcp-request connection` rules: only layer-4 information.
     TcpConnection,
+    /// `tcp-request session` rules: layer 4 and, after the TLS handshake, the client-side
+    /// connection (`ssl_fc*`, `ssl_c_*`); no buffer contents.
+    TcpSession,
     /// `tcp-request content` rules: layer 4, request buffer, and HTTP request in HTTP mode.
     TcpContent,
     /// `http-request` rules, `use_backend`, `redirect`...
@@ -103,17 +110,19 @@ impl Context {
         use src::*;
         match self {
             Context::TcpConnection => INTERNAL | L4,
-            Context::TcpContent => INTERNAL | L4 | L6REQ | HRQHDR | HRQBODY,
-            Context::HttpRequest => INTERNAL | L4 | L6REQ | HRQHDR | HRQBODY,
-            Context::HttpResponse => INTERNAL | L4 | HRSHDR | HRSBODY,
-            Context::HttpAfterResponse => INTERNAL | L4 | HRSHDR | TXFIN,
-            Context::Log => INTERNAL | L4 | TXFIN,
+            Context::TcpSession => INTERNAL | L4 | L5CLI,
+            Context::TcpContent => INTERNAL | L4 | L5CLI | L6REQ | HRQHDR | HRQBODY,
+            Context::HttpRequest => INTERNAL | L4 | L5CLI | L6REQ | HRQHDR | HRQBODY,
+            Context::HttpResponse => INTERNAL | L4 | L5CLI | HRSHDR | HRSBODY,
+            Context::HttpAfterResponse => INTERNAL | L4 | L5CLI | HRSHDR | TXFIN,
+            Context::Log => INTERNAL | L4 | L5CLI | TXFIN,
         }
     }
     /// HAProxy's name of the rule kind, for "incompatible with" messages.
     pub fn rule_name(self) -> &'static str {
         match self {
             Context::TcpConnection => "frontend tcp-request connection rule",
+            Context::TcpSession => "frontend tcp-request session rule",
             Context::TcpContent => "frontend tcp-request content rule",
             Context::HttpRequest => "frontend http-request header rule",
             Context::HttpResponse => "frontend http-response header rule",

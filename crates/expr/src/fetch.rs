@@ -1,12 +1,14 @@
 //! Sample fetches (manual sections 7.3.2 internal states, 7.3.3 layer 4,
-//! 7.3.5 layer 6 contents and 7.3.6 layer 7 HTTP): what they read from a
-//! [`Txn`], their output type, and where they are usable.
+//! 7.3.4 layer 5 TLS, 7.3.5 layer 6 contents and 7.3.6 layer 7 HTTP): what
+//! they read from a [`Txn`], their output type, and where they are usable.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
+
+use sluice_tls::{parse_client_hello, ConnInfo, HelloParse};
 
 use crate::args::Call;
 use crate::codec;
@@ -88,6 +90,46 @@ enum Kind {
     RdpCookieCnt,
     UniqueId,
     WaitEnd,
+    /// `ssl_fc*`, `ssl_c_*` (7.3.4): facts of the client connection's TLS layer.
+    Ssl(SslKind),
+    /// `ssl_c_s_dn` / `ssl_c_i_dn`, whole or one entry.
+    SslDn {
+        issuer: bool,
+        entry: Option<String>,
+        occ: i64,
+    },
+    /// `req.ssl_*` (7.3.5): a ClientHello sniffed from the request buffer.
+    Hello(HelloKind),
+}
+
+/// The argument-less TLS connection fetches.
+#[derive(Debug, Clone, Copy)]
+enum SslKind {
+    Fc,
+    FcSni,
+    FcHasSni,
+    FcProtocol,
+    FcCipher,
+    FcAlpn,
+    FcIsResumed,
+    FcHasCrt,
+    CUsed,
+    CVerify,
+    CSerial,
+    CSha1,
+    CNotBefore,
+    CNotAfter,
+}
+
+/// The ClientHello fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HelloKind {
+    Sni,
+    HelloType,
+    Ver,
+    Alpn,
+    EcExt,
+    StExt,
 }
 
 /// A compiled sample fetch.
@@ -206,6 +248,31 @@ const KNOWN: &[&str] = &[
     "ipv6",
     "bool",
     "wait_end",
+    "ssl_fc",
+    "ssl_fc_sni",
+    "ssl_fc_has_sni",
+    "ssl_fc_protocol",
+    "ssl_fc_cipher",
+    "ssl_fc_alpn",
+    "ssl_fc_is_resumed",
+    "ssl_fc_has_crt",
+    "ssl_c_used",
+    "ssl_c_verify",
+    "ssl_c_s_dn",
+    "ssl_c_i_dn",
+    "ssl_c_serial",
+    "ssl_c_sha1",
+    "ssl_c_notbefore",
+    "ssl_c_notafter",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_ver",
+    "req_ssl_ver",
+    "req.ssl_alpn",
+    "req.ssl_ec_ext",
+    "req.ssl_st_ext",
 ];
 
 impl Fetch {
@@ -423,6 +490,77 @@ impl Fetch {
                 };
                 (Kind::Const(Sample::Bool(v)), T::Bool, INTERNAL)
             }
+            "ssl_fc" | "ssl_fc_sni" | "ssl_fc_has_sni" | "ssl_fc_protocol" | "ssl_fc_cipher"
+            | "ssl_fc_alpn" | "ssl_fc_is_resumed" | "ssl_fc_has_crt" | "ssl_c_used"
+            | "ssl_c_verify" | "ssl_c_serial" | "ssl_c_sha1" | "ssl_c_notbefore"
+            | "ssl_c_notafter" => {
+                c.check_fetch(0, 0)?;
+                let (k, out) = match c.name {
+                    "ssl_fc" => (SslKind::Fc, T::Bool),
+                    "ssl_fc_sni" => (SslKind::FcSni, T::Str),
+                    "ssl_fc_has_sni" => (SslKind::FcHasSni, T::Bool),
+                    "ssl_fc_protocol" => (SslKind::FcProtocol, T::Str),
+                    "ssl_fc_cipher" => (SslKind::FcCipher, T::Str),
+                    "ssl_fc_alpn" => (SslKind::FcAlpn, T::Str),
+                    "ssl_fc_is_resumed" => (SslKind::FcIsResumed, T::Bool),
+                    "ssl_fc_has_crt" => (SslKind::FcHasCrt, T::Bool),
+                    "ssl_c_used" => (SslKind::CUsed, T::Bool),
+                    "ssl_c_verify" => (SslKind::CVerify, T::Int),
+                    "ssl_c_serial" => (SslKind::CSerial, T::Bin),
+                    "ssl_c_sha1" => (SslKind::CSha1, T::Bin),
+                    "ssl_c_notbefore" => (SslKind::CNotBefore, T::Str),
+                    _ => (SslKind::CNotAfter, T::Str),
+                };
+                (Kind::Ssl(k), out, L5CLI)
+            }
+            "ssl_c_s_dn" | "ssl_c_i_dn" => {
+                c.check_fetch(0, 3)?;
+                let entry = c.arg(0).map(str::to_string);
+                let occ = int_arg(c, 1, "integer")?.unwrap_or(1);
+                match c.arg(2) {
+                    None => {}
+                    Some("rfc2253") if entry.is_none() => {
+                        return Err(ExprError::new(format!(
+                            "fetch method '{}' : the 'rfc2253' format is not supported by Sluice",
+                            c.name
+                        ))
+                        .with_hint(format!(
+                            "use '{}' for the one-line form (/C=../O=../CN=..) or '{}(CN)' for one entry",
+                            c.name, c.name
+                        )))
+                    }
+                    Some("rfc2253") => {}
+                    Some(_) => {
+                        return err(format!(
+                            "fetch method '{}' : only rfc2253 or a blank value are currently supported as the format argument.",
+                            c.name
+                        ))
+                    }
+                }
+                (
+                    Kind::SslDn {
+                        issuer: c.name == "ssl_c_i_dn",
+                        entry,
+                        occ,
+                    },
+                    T::Str,
+                    L5CLI,
+                )
+            }
+            "req.ssl_sni" | "req_ssl_sni" | "req.ssl_hello_type" | "req_ssl_hello_type"
+            | "req.ssl_ver" | "req_ssl_ver" | "req.ssl_alpn" | "req.ssl_ec_ext"
+            | "req.ssl_st_ext" => {
+                c.check_fetch(0, 0)?;
+                let (k, out) = match c.name {
+                    "req.ssl_sni" | "req_ssl_sni" => (HelloKind::Sni, T::Str),
+                    "req.ssl_hello_type" | "req_ssl_hello_type" => (HelloKind::HelloType, T::Int),
+                    "req.ssl_ver" | "req_ssl_ver" => (HelloKind::Ver, T::Int),
+                    "req.ssl_alpn" => (HelloKind::Alpn, T::Str),
+                    "req.ssl_ec_ext" => (HelloKind::EcExt, T::Bool),
+                    _ => (HelloKind::StExt, T::Int),
+                };
+                (Kind::Hello(k), out, L6REQ)
+            }
             other => return err(format!("unknown fetch method '{other}'")),
         };
         Ok(Fetch {
@@ -438,6 +576,32 @@ impl Fetch {
         match &self.kind {
             Kind::HttpAuthGroup(u) => Some(u),
             _ => None,
+        }
+    }
+
+    /// Whether `req.ssl_ver` ACL patterns are dotted versions (`3.1`).
+    pub(crate) fn dotted_version(&self) -> bool {
+        matches!(self.kind, Kind::Hello(HelloKind::Ver))
+    }
+
+    /// Whether the answer depends on request bytes still to come, so that a miss may be
+    /// worth waiting on (cheap static test before [`Fetch::may_change`]).
+    pub(crate) fn payload_bound(&self) -> bool {
+        self.uses & src::L6REQ != 0 || matches!(self.kind, Kind::WaitEnd)
+    }
+
+    /// Whether more request bytes could change this fetch's answer, given those received so
+    /// far (HAProxy's `SMP_F_MAY_CHANGE`). Only meaningful while the payload is not final.
+    pub(crate) fn may_change(&self, txn: &dyn Txn) -> bool {
+        let payload = txn.req_payload().unwrap_or_default();
+        match &self.kind {
+            Kind::WaitEnd | Kind::ReqLen => true,
+            Kind::Payload { off, len } => *len == 0 || payload.len() < off.saturating_add(*len),
+            // The first line (`Cookie: mstshash=...\r\n` of an RDP connection request) is
+            // not complete yet.
+            Kind::RdpCookieCnt => crate::pattern::str::find(payload, b"\r\n").is_none(),
+            Kind::Hello(_) => parse_client_hello(payload) == HelloParse::Incomplete,
+            _ => false,
         }
     }
 
@@ -494,6 +658,15 @@ impl Fetch {
             Kind::Cook { name } => cookies(txn, name.as_deref(), &mut |v| f(Sample::str(v))),
             Kind::UrlParam { name, delim } => {
                 url_params(txn, name.as_deref(), *delim, &mut |v| f(Sample::str(v)))
+            }
+            // Every protocol offered, as HAProxy iterates them (`SMP_F_NOT_LAST`).
+            Kind::Hello(HelloKind::Alpn) => {
+                let HelloParse::Hello(h) =
+                    parse_client_hello(txn.req_payload().unwrap_or_default())
+                else {
+                    return false;
+                };
+                h.alpn.into_iter().any(|p| f(Sample::Str(Cow::Owned(p))))
             }
             _ => match self.single(txn) {
                 Some(s) => f(s),
@@ -601,7 +774,22 @@ impl Fetch {
             Kind::FeConn => Sample::Int(txn.fe_conn()?),
             Kind::SrvIsUp { be, srv } => Sample::Bool(txn.srv_is_up(be, srv)?),
             Kind::Const(s) => s.clone(),
-            Kind::WaitEnd => Sample::Bool(true),
+            Kind::WaitEnd if txn.payload_final() => Sample::Bool(true),
+            Kind::WaitEnd => return None,
+            Kind::Ssl(k) => ssl_fetch(*k, txn.ssl_client())?,
+            Kind::SslDn { issuer, entry, occ } => {
+                let cert = txn.ssl_client()?.client_cert.as_ref()?;
+                let dn = if *issuer {
+                    &cert.issuer_dn
+                } else {
+                    &cert.subject_dn
+                };
+                match entry {
+                    None => Sample::str(dn.as_bytes()),
+                    Some(e) => Sample::str(dn_entry(dn, e, *occ)?.as_bytes()),
+                }
+            }
+            Kind::Hello(k) => hello_fetch(*k, txn.req_payload().unwrap_or_default())?,
             Kind::Rand(range) => {
                 let r = u64::from(txn.rand());
                 Sample::Int(match range {
@@ -823,4 +1011,117 @@ fn basic_auth(txn: &dyn Txn) -> Option<(Vec<u8>, Vec<u8>)> {
     let dec = codec::base64_decode(trim(&v[sp + 1..]))?;
     let colon = dec.iter().position(|&c| c == b':')?;
     Some((dec[..colon].to_vec(), dec[colon + 1..].to_vec()))
+}
+
+/// `ssl_fc*` and the argument-less `ssl_c_*`, as `ssl_sample.c` answers them: `ssl_fc`,
+/// `ssl_fc_has_sni` and `ssl_fc_is_resumed` are false on a clear connection, the others have
+/// no sample there.
+fn ssl_fetch(k: SslKind, tls: Option<&ConnInfo>) -> Option<Sample<'_>> {
+    let cert = || tls.and_then(|t| t.client_cert.as_ref());
+    Some(match k {
+        SslKind::Fc => Sample::Bool(tls.is_some()),
+        SslKind::FcHasSni => Sample::Bool(tls.is_some_and(|t| t.sni.is_some())),
+        SslKind::FcIsResumed => Sample::Bool(tls.is_some_and(|t| t.resumed)),
+        SslKind::FcSni => Sample::str(tls?.sni.as_deref()?.as_bytes()),
+        SslKind::FcProtocol => Sample::str(tls?.protocol?.as_bytes()),
+        SslKind::FcCipher => Sample::str(tls?.cipher?.as_bytes()),
+        SslKind::FcAlpn => Sample::str(tls?.alpn.as_deref()?),
+        SslKind::FcHasCrt | SslKind::CUsed => Sample::Bool(tls?.client_cert.is_some()),
+        // X509_V_OK without a certificate, as SSL_get_verify_result.
+        SslKind::CVerify => Sample::Int(tls?.client_cert.as_ref().map_or(0, |c| c.verify_result)),
+        SslKind::CSerial => Sample::Bin(Cow::Borrowed(&cert()?.serial)),
+        SslKind::CSha1 => Sample::Bin(Cow::Borrowed(&cert()?.sha1)),
+        SslKind::CNotBefore => asn1_time(cert()?.not_before)?,
+        SslKind::CNotAfter => asn1_time(cert()?.not_after)?,
+    })
+}
+
+/// `ssl_c_notbefore` / `ssl_c_notafter`: HAProxy copies the certificate's ASN1 UTCTime
+/// (`YYMMDDhhmmssZ`), or a GeneralizedTime of the 2000s less its century; other dates have no
+/// sample.
+fn asn1_time(t: i64) -> Option<Sample<'static>> {
+    let tm = crate::time::gmtime(t);
+    if !(2000..=2099).contains(&tm.year) {
+        return None;
+    }
+    Some(Sample::string(
+        format!(
+            "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+            tm.year - 2000,
+            tm.mon,
+            tm.mday,
+            tm.hour,
+            tm.min,
+            tm.sec
+        )
+        .into_bytes(),
+    ))
+}
+
+/// The entries of a one-line DN (`/C=FR/O=Example/CN=client`). A '/' starts a new entry only
+/// when a short name or dotted OID and '=' follow, so values may hold slashes.
+fn dn_entries(dn: &str) -> impl Iterator<Item = (&str, &str)> {
+    let b = dn.as_bytes();
+    let starts_entry = move |i: usize| {
+        let rest = &b[i + 1..];
+        let key = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'.')
+            .count();
+        key > 0 && rest.get(key) == Some(&b'=')
+    };
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= b.len() || b[pos] != b'/' {
+            return None;
+        }
+        let start = pos + 1;
+        let mut end = start;
+        while end < b.len() && !(b[end] == b'/' && starts_entry(end)) {
+            end += 1;
+        }
+        pos = end;
+        let (k, v) = dn[start..end].split_once('=')?;
+        Some((k, v))
+    })
+}
+
+/// `ssl_c_s_dn(entry,occ)`: the value of the `occ`-th entry named `entry` (case-insensitive)
+/// from the beginning (positive) or the end (negative) of the DN, as `ssl_sock_get_dn_entry`.
+fn dn_entry<'a>(dn: &'a str, entry: &str, occ: i64) -> Option<&'a str> {
+    let mut hits = dn_entries(dn).filter(|(k, _)| k.eq_ignore_ascii_case(entry));
+    let n = usize::try_from(occ.unsigned_abs()).ok()?.checked_sub(1)?;
+    let v = if occ > 0 {
+        hits.nth(n)
+    } else {
+        let all: Vec<(&str, &str)> = hits.collect();
+        all.len().checked_sub(n + 1).map(|i| all[i])
+    };
+    v.map(|(_, v)| v)
+}
+
+/// `req.ssl_*` on the bytes received so far; `None` for an incomplete or non-TLS stream (the
+/// caller learns "incomplete" from [`Fetch::may_change`]).
+fn hello_fetch(k: HelloKind, payload: &[u8]) -> Option<Sample<'static>> {
+    let HelloParse::Hello(h) = parse_client_hello(payload) else {
+        return None;
+    };
+    Some(match k {
+        HelloKind::HelloType => Sample::Int(h.hello_type.into()),
+        // Major * 65536 + minor of the ClientHello's client_version (the record's for other
+        // handshake messages): 0x30003 for TLS 1.2 and 1.3.
+        HelloKind::Ver => {
+            let v = if h.hello_type == 1 {
+                h.hello_version
+            } else {
+                h.record_version
+            };
+            Sample::Int((i64::from(v >> 8) << 16) | i64::from(v & 0xff))
+        }
+        HelloKind::Sni => Sample::string(h.sni?.into_bytes()),
+        HelloKind::Alpn => Sample::string(h.alpn.into_iter().next()?),
+        // True or no sample, as HAProxy.
+        HelloKind::EcExt => Sample::Bool(h.has_ec_ext.then_some(true)?),
+        HelloKind::StExt => Sample::Int(h.has_session_ticket_ext.into()),
+    })
 }

@@ -1,5 +1,5 @@
 //! The transaction as rules see it (manual section 7.3 fetches read from it):
-//! addresses, request line, headers, status, body, variables, counters, time.
+//! addresses, TLS facts, request line, headers, status, body, variables, counters, time.
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -91,6 +91,20 @@ pub trait Txn {
     /// The raw request buffer contents (TCP inspection); defaults to the body.
     fn req_payload(&self) -> Option<&[u8]> {
         self.req_body()
+    }
+    /// Whether [`req_payload`](Txn::req_payload) is final: no more request bytes will be
+    /// waited for (HAProxy's `SMP_OPT_FINAL`). `tcp-request content` inspection returns
+    /// `false` while the `inspect-delay` runs, the buffer is not full and the client has not
+    /// closed; then `wait_end` has no sample yet and payload fetches that lack bytes
+    /// (`req.len`, `req.payload`, `req.ssl_*` on a partial ClientHello) make
+    /// [`Cond::eval_partial`](crate::Cond::eval_partial) answer "undecided". Everywhere
+    /// else the default `true` applies.
+    fn payload_final(&self) -> bool {
+        true
+    }
+    /// TLS facts of the client connection, when it arrived on a `bind ... ssl` line (`ssl_fc*`, `ssl_c_*`).
+    fn ssl_client(&self) -> Option<&sluice_tls::ConnInfo> {
+        None
     }
     /// Read a variable.
     fn var(&self, _scope: VarScope, _name: &str) -> Option<Sample<'static>> {

@@ -237,6 +237,28 @@ pub fn format_connect(
     });
 }
 
+/// A connection that died before becoming a session (a failed TLS handshake): HAProxy's
+/// `%ci:%cp [%t] %ft/<listener>: <error>` line, `listener` being the bind's `name` or its
+/// 1-based number.
+pub fn format_embryonic(
+    client: SocketAddr,
+    accept_time: SystemTime,
+    frontend: &str,
+    listener: &str,
+    error: &str,
+    out: &mut Vec<u8>,
+) {
+    write_addr(out, client);
+    out.extend_from_slice(b" [");
+    write_local_date_ms(out, accept_time);
+    out.extend_from_slice(b"] ");
+    out.extend_from_slice(frontend.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(listener.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(error.as_bytes());
+}
+
 /// One `%X` variable of a custom `log-format` (manual 8.2.4), written without quoting
 /// (the caller applies `+Q`/`+E`). False when the variable is unknown or has no value, so
 /// the caller writes `-` as HAProxy does.

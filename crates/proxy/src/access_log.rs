@@ -76,6 +76,9 @@ fn format_line(
         let txn = crate::txn::ConnTxn {
             src: fields.client,
             dst: None,
+            ssl: None,
+            payload: None,
+            payload_final: true,
         };
         lf.render(&txn, &FieldVars { fields, unique_id }, line);
         return;

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sluice_config::{Config, HttpCheck, HttpCheckExpect, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::transport::{self, Conn, HandshakeError};
 
 use crate::runtime::{BackendRt, Runtime};
 
@@ -216,9 +217,17 @@ fn rstring_matches(pattern: &str, body: &[u8]) -> bool {
     })
 }
 
-/// Runs one check against `addr`.
+/// TLS for a check: the settings and the name to open it with.
+pub type CheckTls = (
+    Arc<sluice_tls::rustls::ClientConfig>,
+    sluice_tls::rustls::pki_types::ServerName<'static>,
+);
+
+/// Runs one check against `addr`, over TLS when `tls` is given (a TCP check then passes at
+/// the end of the handshake: "Layer6 check passed").
 pub async fn run_check(
     addr: SocketAddr,
+    tls: Option<&CheckTls>,
     http: Option<&HttpCheck>,
     connect_t: Duration,
     read_t: Duration,
@@ -231,15 +240,31 @@ pub async fn run_check(
         code: None,
         duration: start.elapsed(),
     };
-    let mut s = match tokio::time::timeout(connect_t, TcpStream::connect(addr)).await {
+    let tcp = match tokio::time::timeout(connect_t, TcpStream::connect(addr)).await {
         Err(_) => return fail("Layer4 timeout", None),
         Ok(Err(e)) => return fail("Layer4 connection problem", Some(io_info(&e))),
         Ok(Ok(s)) => s,
     };
+    let mut s = match tls {
+        None => Conn::Plain(tcp),
+        Some((cfg, name)) => {
+            let deadline = Some(start + connect_t);
+            match transport::connect(tcp, cfg.clone(), name.clone(), deadline).await {
+                Ok(c) => c,
+                Err(HandshakeError::Timeout) => return fail("Layer6 timeout", None),
+                Err(e) => return fail("Layer6 invalid response", Some(e.to_string())),
+            }
+        }
+    };
     let Some(http) = http else {
         return CheckResult {
             ok: true,
-            reason: "Layer4 check passed".into(),
+            reason: if tls.is_some() {
+                "Layer6 check passed"
+            } else {
+                "Layer4 check passed"
+            }
+            .into(),
             info: None,
             code: None,
             duration: start.elapsed(),
@@ -323,6 +348,20 @@ async fn check_server(
     let ip = cfg_srv.check_addr.unwrap_or(cfg_srv.addr.ip());
     let port = cfg_srv.check_port.unwrap_or(cfg_srv.addr.port());
     let addr = SocketAddr::new(ip, port);
+    // Checks go over TLS with `check-ssl`, or when the server has `ssl` and checks go to
+    // its own address and port (HAProxy's default).
+    let ssl = &cfg_srv.ssl;
+    let check_tls = ssl.check_ssl
+        || (ssl.enabled && cfg_srv.check_port.is_none() && cfg_srv.check_addr.is_none());
+    let tls: Option<CheckTls> = be.servers[srv_id]
+        .tls
+        .as_ref()
+        .filter(|_| check_tls)
+        .and_then(|t| {
+            let cfg = t.check.clone()?;
+            let name = sluice_tls::server_name(t.check_sni.as_deref(), ip);
+            Some((cfg, name))
+        });
     let connect_t = match timeouts.check {
         Some(_) => timeouts.connect.unwrap_or(cfg_srv.inter).min(cfg_srv.inter),
         None => timeouts.connect.unwrap_or(cfg_srv.inter).min(cfg_srv.inter),
@@ -331,7 +370,7 @@ async fn check_server(
     let mut health = Health::new(cfg_srv.rise, cfg_srv.fall, true);
     tokio::time::sleep(first_delay).await;
     loop {
-        let r = run_check(addr, http.as_ref(), connect_t, read_t).await;
+        let r = run_check(addr, tls.as_ref(), http.as_ref(), connect_t, read_t).await;
         let t = if r.ok {
             health.success()
         } else {

@@ -16,6 +16,8 @@ pub mod stream_http;
 pub mod stream_tcp;
 mod sys;
 pub mod termination;
+pub mod tls_setup;
+pub mod transport;
 pub mod txn;
 pub mod worker;
 
@@ -72,22 +74,45 @@ pub fn bind(cfg: &Config, threads: usize) -> Result<Vec<listener::BoundListener>
     })
 }
 
+/// A configuration compiled for the data path: rules and TLS, checked once at load.
+pub struct Prepared {
+    pub rules: rules::CompiledRules,
+    pub tls: tls_setup::TlsSetup,
+    /// Warnings found while compiling (ignored cipher names, `h2` left out of ALPN, ...).
+    pub warnings: Vec<sluice_config::Diagnostic>,
+}
+
+/// Compiles rules and TLS settings (reads certificate, CA and pattern files). Every error is
+/// returned, with its `file:line`.
+pub fn prepare(cfg: &Config) -> Result<Prepared, Vec<sluice_config::Diagnostic>> {
+    let rules = rules::compile(cfg);
+    let tls = tls_setup::compile(cfg);
+    match (rules, tls) {
+        (Ok(rules), Ok((tls, warnings))) => Ok(Prepared {
+            rules,
+            tls,
+            warnings,
+        }),
+        (r, t) => {
+            let mut errs = r.err().unwrap_or_default();
+            errs.extend(t.err().unwrap_or_default());
+            Err(errs)
+        }
+    }
+}
+
 /// Starts the workers on bound listeners, and the health checks.
 pub fn launch(
     cfg: &Config,
+    prepared: Prepared,
     listeners: Vec<listener::BoundListener>,
     threads: usize,
     quiet: bool,
 ) -> Result<Running, StartError> {
-    let rules = rules::compile(cfg).map_err(|d| {
-        StartError::Rules(
-            d.iter()
-                .map(|x| x.render(std::process::id()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
-    let rt = Arc::new(Runtime::build(cfg, rules, std::process::id()).map_err(StartError::Log)?);
+    let rt = Arc::new(
+        Runtime::build(cfg, prepared.rules, prepared.tls, std::process::id())
+            .map_err(StartError::Log)?,
+    );
     let (stop, stop_rx) = watch::channel(false);
     let workers = worker::start(rt.clone(), listeners, threads.max(1), stop_rx)
         .map_err(StartError::Threads)?;
@@ -99,8 +124,16 @@ pub fn launch(
     })
 }
 
-/// Binds and launches in one step (tests, foreground use).
+/// Compiles, binds and launches in one step (tests, foreground use).
 pub fn start(cfg: &Config, threads: usize, quiet: bool) -> Result<Running, StartError> {
+    let prepared = prepare(cfg).map_err(|d| {
+        StartError::Rules(
+            d.iter()
+                .map(|x| x.render(std::process::id()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
     let listeners = bind(cfg, threads)?;
-    launch(cfg, listeners, threads, quiet)
+    launch(cfg, prepared, listeners, threads, quiet)
 }

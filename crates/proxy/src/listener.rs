@@ -10,6 +10,11 @@ use std::net::SocketAddr;
 /// The sockets of one listening address, one per worker thread.
 pub struct BoundListener {
     pub frontend: usize,
+    /// Index of the `bind` line in its frontend.
+    pub bind: usize,
+    /// The listener's name in logs: the bind's `name`, else its 1-based number in the
+    /// frontend (HAProxy's `luid`, one per address).
+    pub label: String,
     pub addr: String,
     pub sockets: Vec<std::net::TcpListener>,
 }
@@ -76,8 +81,10 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
             .or(cfg.global.maxconn)
             .unwrap_or(4096)
             .clamp(128, 65535) as i32;
-        for bind in &fe.binds {
+        let mut luid = 0usize;
+        for (bi, bind) in fe.binds.iter().enumerate() {
             for a in &bind.addrs {
+                luid += 1;
                 let (label, res): (String, std::io::Result<Vec<std::net::TcpListener>>) = match a {
                     BindAddr::Inet(sa) => (
                         sa.to_string(),
@@ -101,6 +108,8 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
                 match res {
                     Ok(sockets) => out.push(BoundListener {
                         frontend: fi,
+                        bind: bi,
+                        label: bind.name.clone().unwrap_or_else(|| luid.to_string()),
                         addr: label,
                         sockets,
                     }),

@@ -6,10 +6,10 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
+use tokio::io::Interest;
 
 use crate::buffer::Buf;
+use crate::transport::Conn;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RelayTimeouts {
@@ -77,8 +77,8 @@ fn later(t: Instant, d: Option<Duration>) -> Option<Instant> {
 /// Relays until both directions are closed, an error, or a timeout. `cbuf` may already hold
 /// client bytes destined to the server (and `sbuf` server bytes for the client).
 pub async fn relay(
-    client: &mut TcpStream,
-    server: &mut TcpStream,
+    client: &mut Conn,
+    server: &mut Conn,
     cbuf: &mut Buf,
     sbuf: &mut Buf,
     t: RelayTimeouts,
@@ -163,7 +163,7 @@ pub async fn relay(
                     }
                 }
                 if c_read && (ready.is_readable() || ready.is_read_closed()) {
-                    match crate::net::read_into(client, cbuf) {
+                    match client.try_read_into(cbuf) {
                         Ok(0) => { client_eof = true; client_seen = Instant::now(); }
                         Ok(_) => { client_seen = Instant::now(); }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -181,7 +181,7 @@ pub async fn relay(
                     }
                 }
                 if s_read && (ready.is_readable() || ready.is_read_closed()) {
-                    match crate::net::read_into(server, sbuf) {
+                    match server.try_read_into(sbuf) {
                         Ok(0) => { server_eof = true; server_seen = Instant::now(); }
                         Ok(_) => { server_seen = Instant::now(); }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}

@@ -48,7 +48,7 @@ pub enum ReqAction {
     Reject,
 }
 
-/// A `tcp-request connection` action.
+/// A `tcp-request connection|session|content` action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpConnAction {
     Accept,
@@ -144,6 +144,13 @@ pub struct ProxyRules {
     /// `unique-id-format`: the request's unique id (`%ID`, `unique-id`, `unique-id-header`).
     pub unique_id: Option<LogFormat>,
     pub tcp_connection: Vec<Rule<TcpConnAction>>,
+    /// `tcp-request session`: after the TLS handshake, before any byte is read.
+    pub tcp_session: Vec<Rule<TcpConnAction>>,
+    /// `tcp-request content`: on the first bytes, waiting up to `inspect_delay` for the
+    /// conditions to be decided.
+    pub tcp_content: Vec<Rule<TcpConnAction>>,
+    /// `tcp-request inspect-delay`.
+    pub inspect_delay: Option<std::time::Duration>,
     pub http_request: Vec<Rule<ReqAction>>,
     pub http_response: Vec<Rule<ResAction>>,
     /// `http-after-response`: also applies to responses Sluice makes itself.
@@ -163,13 +170,37 @@ impl ProxyRules {
 
     /// `tcp-request connection` verdict for a new connection: false to drop it.
     pub fn accept_connection(&self, txn: &dyn sluice_expr::Txn) -> bool {
-        for r in &self.tcp_connection {
-            if r.applies(txn) {
-                return r.action == TcpConnAction::Accept;
+        first_verdict(&self.tcp_connection, txn)
+    }
+
+    /// `tcp-request session` verdict once the handshake is done: false to drop it.
+    pub fn accept_session(&self, txn: &dyn sluice_expr::Txn) -> bool {
+        first_verdict(&self.tcp_session, txn)
+    }
+
+    /// `tcp-request content` verdict on what was received so far: `None` while a condition
+    /// needs more bytes (the caller waits, within `inspect-delay`), else whether to go on.
+    /// The first rule whose condition holds decides; none means accept.
+    pub fn content_verdict(&self, txn: &dyn sluice_expr::Txn) -> Option<bool> {
+        for r in &self.tcp_content {
+            let applies = match &r.cond {
+                None => true,
+                Some(c) => c.eval_partial(txn)?,
+            };
+            if applies {
+                return Some(r.action == TcpConnAction::Accept);
             }
         }
-        true
+        Some(true)
     }
+}
+
+/// The action of the first rule whose condition holds; accept when none does.
+fn first_verdict(rules: &[Rule<TcpConnAction>], txn: &dyn sluice_expr::Txn) -> bool {
+    rules
+        .iter()
+        .find(|r| r.applies(txn))
+        .is_none_or(|r| r.action == TcpConnAction::Accept)
 }
 
 /// Rules of every frontend and backend, indexed like `Config::frontends`/`backends`.
@@ -179,6 +210,8 @@ pub struct CompiledRules {
     pub backends: Vec<ProxyRules>,
     /// Backend index by name, for dynamic `use_backend`.
     pub backend_by_name: HashMap<String, usize>,
+    /// Per backend, per server: the `sni` expression of a `server ... ssl`.
+    pub server_sni: Vec<Vec<Option<sluice_expr::Expr>>>,
 }
 
 fn userlist_of(u: &sluice_config::Userlist) -> Userlist {
@@ -717,11 +750,47 @@ fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
     Some(Rule { action, cond })
 }
 
-/// `tcp-request connection accept|reject [cond]`; other stages are not there yet.
-fn tcp_request(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<TcpConnAction>> {
+/// Where a `tcp-request` line goes.
+enum TcpRequest {
+    Connection(Rule<TcpConnAction>),
+    Session(Rule<TcpConnAction>),
+    Content(Rule<TcpConnAction>),
+    InspectDelay(std::time::Duration),
+}
+
+/// `tcp-request inspect-delay TIME` and `tcp-request connection|session|content
+/// accept|reject [cond]`; other actions are not there yet.
+fn tcp_request(c: &mut Ctx<'_>, line: &RuleLine, in_backend: bool) -> Option<TcpRequest> {
     let stage = line.words.get(1).map(String::as_str).unwrap_or("");
-    if stage != "connection" {
-        c.alert(&line.location, format!("'tcp-request {stage}' is not supported by Sluice yet (only 'tcp-request connection accept|reject')."));
+    if stage == "inspect-delay" {
+        let Some(t) = line.words.get(2) else {
+            c.alert(
+                &line.location,
+                "'tcp-request inspect-delay' expects a timeout value.".into(),
+            );
+            return None;
+        };
+        return match sluice_config::units::parse_time(t) {
+            Ok(d) => Some(TcpRequest::InspectDelay(d)),
+            Err(e) => {
+                let msg =
+                    sluice_config::units::time_error_message(&e, t, "tcp-request inspect-delay");
+                c.alert(&line.location, format!("{msg}."));
+                None
+            }
+        };
+    }
+    let ctx = match stage {
+        "connection" => Context::TcpConnection,
+        "session" => Context::TcpSession,
+        "content" => Context::TcpContent,
+        _ => {
+            c.alert(&line.location, format!("'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', got '{stage}'."));
+            return None;
+        }
+    };
+    if in_backend {
+        c.alert(&line.location, format!("'tcp-request {stage}' in a backend is not supported by Sluice yet (put it in the frontend)."));
         return None;
     }
     let (act, cond_words) = split_cond(&line.words[2..]);
@@ -729,12 +798,17 @@ fn tcp_request(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<TcpConnAction>> 
         Some("accept") => TcpConnAction::Accept,
         Some("reject") => TcpConnAction::Reject,
         other => {
-            c.alert(&line.location, format!("'tcp-request connection {}' is not supported by Sluice yet (only 'accept' and 'reject').", other.unwrap_or("")));
+            c.alert(&line.location, format!("'tcp-request {stage} {}' is not supported by Sluice yet (only 'accept' and 'reject').", other.unwrap_or("")));
             return None;
         }
     };
-    let cond = c.cond(line, cond_words, Context::TcpConnection).ok()?;
-    Some(Rule { action, cond })
+    let cond = c.cond(line, cond_words, ctx).ok()?;
+    let rule = Rule { action, cond };
+    Some(match stage {
+        "connection" => TcpRequest::Connection(rule),
+        "session" => TcpRequest::Session(rule),
+        _ => TcpRequest::Content(rule),
+    })
 }
 
 fn use_backend(c: &mut Ctx<'_>, line: &RuleLine, mode_http: bool) -> Option<UseBackend> {
@@ -817,6 +891,7 @@ fn compile_proxy(
     rules: &[RuleLine],
     mode_http: bool,
     own_backend: Option<usize>,
+    in_backend: bool,
 ) -> ProxyRules {
     c.compiler.clear_acls();
     let mut out = ProxyRules::default();
@@ -837,11 +912,13 @@ fn compile_proxy(
                     );
                 }
             }
-            "tcp-request" => {
-                if let Some(r) = tcp_request(c, line) {
-                    out.tcp_connection.push(r);
-                }
-            }
+            "tcp-request" => match tcp_request(c, line, in_backend) {
+                Some(TcpRequest::Connection(r)) => out.tcp_connection.push(r),
+                Some(TcpRequest::Session(r)) => out.tcp_session.push(r),
+                Some(TcpRequest::Content(r)) => out.tcp_content.push(r),
+                Some(TcpRequest::InspectDelay(d)) => out.inspect_delay = Some(d),
+                None => {}
+            },
             "http-request" | "redirect" | "http-response" | "http-after-response" if !mode_http => {
                 c.alert(
                     &line.location,
@@ -931,7 +1008,13 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
         });
         // A listen's rules live in its front half; its own backend has the same name.
         let own = cfg.backend_index(&fe.name);
-        let mut rules = compile_proxy(&mut c, &fe.rules, fe.mode == sluice_config::Mode::Http, own);
+        let mut rules = compile_proxy(
+            &mut c,
+            &fe.rules,
+            fe.mode == sluice_config::Mode::Http,
+            own,
+            false,
+        );
         rules.log_format = log_format;
         rules.unique_id = fe.unique_id_format.as_ref().and_then(|(text, loc)| {
             match compiler.compile_log_format(text) {
@@ -967,6 +1050,7 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             &be.rules,
             be.mode == sluice_config::Mode::Http,
             Some(be_index),
+            true,
         );
         if !r.use_backend.is_empty() {
             // The keyword matrix already refuses it; keep the invariant explicit.
@@ -976,6 +1060,30 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             ));
         }
         out.backends.push(r);
+        // `server ... sni EXPR`: evaluated on the request (HTTP) or the connection (TCP).
+        let sni_ctx = if be.mode == sluice_config::Mode::Http {
+            Context::HttpRequest
+        } else {
+            Context::TcpContent
+        };
+        let sni = be
+            .servers
+            .iter()
+            .map(|srv| {
+                let text = srv.ssl.sni.as_deref().filter(|_| srv.ssl.enabled)?;
+                match compiler.compile_expr(text, sni_ctx) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        diags.push(Diagnostic::alert(
+                            &srv.location,
+                            format!("'server {}/{}' : 'sni' : {e}.", be.name, srv.name),
+                        ));
+                        None
+                    }
+                }
+            })
+            .collect();
+        out.server_sni.push(sni);
     }
     if diags.is_empty() {
         Ok(out)
@@ -1033,14 +1141,22 @@ mod tests {
             "http-after-response del-header X-J",
             "redirect scheme https if !{ path_beg /x }",
             "tcp-request connection reject if { src 10.0.0.1 }",
+            "tcp-request inspect-delay 5s",
+            "tcp-request session reject if { ssl_fc_sni -i bad.example }",
+            "tcp-request content reject unless { req.ssl_hello_type 1 }",
             "use_backend be if { path_beg /be }",
             "use_backend %[req.hdr(host),lower]",
         ];
         for r in rules {
             let text = format!("{HEAD}    {r}\n");
             let c = compile_text(&text).unwrap_or_else(|d| panic!("{r}: {d:?}"));
+            let f = &c.frontends[0];
             assert!(
-                !c.frontends[0].is_empty() || !c.frontends[0].tcp_connection.is_empty(),
+                !f.is_empty()
+                    || !f.tcp_connection.is_empty()
+                    || !f.tcp_session.is_empty()
+                    || !f.tcp_content.is_empty()
+                    || f.inspect_delay.is_some(),
                 "{r}"
             );
         }
@@ -1080,7 +1196,9 @@ mod tests {
                 "not supported by Sluice yet",
             ),
             ("http-request frob", "but got 'frob'"),
-            ("tcp-request content accept", "not supported by Sluice yet"),
+            ("tcp-request content set-var(txn.x) src", "not supported by Sluice yet"),
+            ("tcp-request frob accept", "expects 'inspect-delay'"),
+            ("tcp-request inspect-delay 5x", "unexpected character"),
             ("http-after-response deny", "not supported by Sluice yet"),
             ("http-request set-var(nope.x) src", "invalid variable name"),
             ("http-request replace-path ( /x", "does not compile"),

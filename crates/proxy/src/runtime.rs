@@ -48,6 +48,10 @@ pub struct ServerRt {
     pub maxqueue: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `ssl`: TLS towards the server.
+    pub tls: Option<Arc<crate::tls_setup::ServerTlsRt>>,
+    /// Whether the traffic itself is TLS (`ssl`), not only the checks (`check-ssl`).
+    pub ssl: bool,
 }
 
 /// The balancer and its queue, behind one lock per backend (HAProxy holds `lbprm.lock`
@@ -136,6 +140,8 @@ pub struct Runtime {
     pub max_headers: usize,
     pub logger: Logger,
     pub rules: crate::rules::CompiledRules,
+    /// Per frontend, per `bind` line: the TLS acceptor of a `bind ... ssl`.
+    pub tls_binds: Vec<Vec<Option<Arc<sluice_tls::BindAcceptor>>>>,
 }
 
 pub type SharedRuntime = Arc<Runtime>;
@@ -165,8 +171,13 @@ impl Runtime {
     pub fn build(
         cfg: &Config,
         rules: crate::rules::CompiledRules,
+        tls: crate::tls_setup::TlsSetup,
         pid: u32,
     ) -> std::io::Result<Runtime> {
+        let crate::tls_setup::TlsSetup {
+            binds: tls_binds,
+            servers: mut tls_servers,
+        } = tls;
         let tag = cfg
             .global
             .log_tag
@@ -183,7 +194,13 @@ impl Runtime {
             .backends
             .iter()
             .enumerate()
-            .map(|(id, b)| build_backend(id, b, &mut loggers, pid))
+            .map(|(id, b)| {
+                let tls = tls_servers
+                    .get_mut(id)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                build_backend(id, b, tls, &mut loggers, pid)
+            })
             .collect::<std::io::Result<Vec<_>>>()?;
         let frontends = cfg
             .frontends
@@ -205,6 +222,7 @@ impl Runtime {
             max_headers: cfg.global.max_headers.max(1),
             logger: global_logger,
             rules,
+            tls_binds,
         })
     }
 }
@@ -232,6 +250,7 @@ impl LoggerCache {
 fn build_backend(
     id: usize,
     b: &Backend,
+    mut tls: Vec<Option<Arc<crate::tls_setup::ServerTlsRt>>>,
     loggers: &mut LoggerCache,
     pid: u32,
 ) -> std::io::Result<BackendRt> {
@@ -254,7 +273,10 @@ fn build_backend(
     let servers = b
         .servers
         .iter()
-        .map(|s| ServerRt {
+        .enumerate()
+        .map(|(i, s)| ServerRt {
+            tls: tls.get_mut(i).and_then(Option::take),
+            ssl: s.ssl.enabled,
             name: s.name.clone(),
             addr: s.addr,
             counters: Counters::default(),

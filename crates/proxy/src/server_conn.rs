@@ -10,27 +10,32 @@ use tokio::net::TcpStream;
 
 use crate::queue::{self, AssignError, Assigned};
 use crate::runtime::BackendRt;
+use crate::transport::{self, Conn};
 
 /// Idle connections kept per server and thread.
 const POOL_PER_SERVER: usize = 512;
 
+/// Idle connections per (backend, server), each with its SNI tag.
+type IdlePool = HashMap<(usize, usize), Vec<(u64, Conn)>>;
+
 thread_local! {
     /// Idle server connections of this worker thread, keyed by (backend, server). Tasks never
     /// leave their thread (one current-thread runtime per worker), so no lock is needed.
-    static IDLE: RefCell<HashMap<(usize, usize), Vec<TcpStream>>> = RefCell::new(HashMap::new());
+    /// Each connection is tagged with the SNI it was opened with (0: none), as a TLS
+    /// connection may only serve requests that would have opened it with the same name.
+    static IDLE: RefCell<IdlePool> = RefCell::new(HashMap::new());
 }
 
-/// Takes a live idle connection to the server, if any. A pooled connection the server has
-/// closed (or that has unexpected bytes) is dropped.
-pub fn take_idle(backend: usize, server: usize) -> Option<TcpStream> {
+/// Takes a live idle connection to the server opened with SNI tag `tag`, if any. A pooled
+/// connection the server has closed (or that has unexpected bytes) is dropped.
+pub fn take_idle(backend: usize, server: usize, tag: u64) -> Option<Conn> {
     IDLE.with(|p| {
         let mut p = p.borrow_mut();
         let list = p.get_mut(&(backend, server))?;
-        while let Some(s) = list.pop() {
-            let mut probe = [0u8; 1];
-            match s.try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(s),
-                _ => continue,
+        while let Some(i) = list.iter().rposition(|(t, _)| *t == tag) {
+            let (_, mut c) = list.swap_remove(i);
+            if c.idle_alive() {
+                return Some(c);
             }
         }
         None
@@ -38,14 +43,27 @@ pub fn take_idle(backend: usize, server: usize) -> Option<TcpStream> {
 }
 
 /// Parks a server connection for reuse by a later request of this thread.
-pub fn put_idle(backend: usize, server: usize, s: TcpStream) {
+pub fn put_idle(backend: usize, server: usize, tag: u64, s: Conn) {
     let _ = IDLE.try_with(|p| {
         let mut p = p.borrow_mut();
         let list = p.entry((backend, server)).or_default();
         if list.len() < POOL_PER_SERVER {
-            list.push(s);
+            list.push((tag, s));
         }
     });
+}
+
+/// The pool tag of an SNI value: 0 without one.
+pub fn sni_tag(sni: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    match sni {
+        None => 0,
+        Some(s) => {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            s.hash(&mut h);
+            h.finish() | 1
+        }
+    }
 }
 
 /// Drops every idle connection to a server (it went down).
@@ -55,7 +73,9 @@ pub fn drop_idle(backend: usize, server: usize) {
 
 #[derive(Debug)]
 pub struct Connected {
-    pub stream: TcpStream,
+    pub stream: Conn,
+    /// The SNI tag to park the connection with (see [`put_idle`]).
+    pub tag: u64,
     pub assigned: Assigned,
     /// Connect attempts that failed before this one (`rc` in the logs).
     pub retries: u32,
@@ -87,31 +107,49 @@ fn redispatch_now(interval: Option<i32>, retry: u32, retries: u32) -> bool {
     }
 }
 
-async fn connect_once(addr: std::net::SocketAddr, t: Option<Duration>) -> Result<TcpStream, bool> {
-    let fut = TcpStream::connect(addr);
-    let res = match t {
-        Some(t) => match tokio::time::timeout(t, fut).await {
+/// Connects to a server, with TLS when it has `ssl`; `timeout connect` covers both the TCP
+/// connect and the handshake, as in HAProxy. `Err(true)` on a timeout.
+async fn connect_once(
+    srv: &crate::runtime::ServerRt,
+    sni: Option<&str>,
+    t: Option<Duration>,
+) -> Result<Conn, bool> {
+    let deadline = t.map(|t| Instant::now() + t);
+    let fut = TcpStream::connect(srv.addr);
+    let res = match deadline {
+        Some(at) => match tokio::time::timeout_at(at.into(), fut).await {
             Ok(r) => r,
             Err(_) => return Err(true),
         },
         None => fut.await,
     };
-    match res {
+    let tcp = match res {
         Ok(s) => {
             let _ = s.set_nodelay(true);
-            Ok(s)
+            s
         }
-        Err(_) => Err(false),
+        Err(_) => return Err(false),
+    };
+    match srv.tls.as_ref().filter(|_| srv.ssl) {
+        None => Ok(Conn::Plain(tcp)),
+        Some(tls) => {
+            let name = sluice_tls::server_name(sni, srv.addr.ip());
+            transport::connect(tcp, tls.config.clone(), name, deadline)
+                .await
+                .map_err(|e| matches!(e, transport::HandshakeError::Timeout))
+        }
     }
 }
 
 /// Assigns a server (`forced` by `use-server` when it is up) and returns a connection to
-/// it, reused when `reuse` allows.
+/// it, reused when `reuse` allows. `sni` gives the SNI to open a TLS connection to a server
+/// with (its `sni` expression, evaluated on the request).
 pub async fn connect(
     be: &BackendRt,
     key: Option<u32>,
     forced: Option<usize>,
     reuse: bool,
+    sni: &(dyn Fn(usize) -> Option<String> + Sync),
 ) -> Result<Connected, ConnectError> {
     let forced = match forced {
         Some(i) => queue::assign_to(be, i).await,
@@ -122,10 +160,13 @@ pub async fn connect(
         None => queue::assign(be, key, None).await,
     }
     .map_err(ConnectError::Assign)?;
+    let mut name = sni(assigned.server);
+    let mut tag = sni_tag(name.as_deref());
     if reuse {
-        if let Some(stream) = take_idle(be.id, assigned.server) {
+        if let Some(stream) = take_idle(be.id, assigned.server, tag) {
             return Ok(Connected {
                 stream,
+                tag,
                 assigned,
                 retries: 0,
                 redispatched: false,
@@ -138,11 +179,12 @@ pub async fn connect(
     let mut redispatched = false;
     loop {
         let start = Instant::now();
-        let addr = be.servers[assigned.server].addr;
-        match connect_once(addr, be.timeouts.connect).await {
+        let srv = &be.servers[assigned.server];
+        match connect_once(srv, name.as_deref(), be.timeouts.connect).await {
             Ok(stream) => {
                 return Ok(Connected {
                     stream,
+                    tag,
                     assigned,
                     retries: retry,
                     redispatched,
@@ -171,6 +213,8 @@ pub async fn connect(
                     };
                     assigned.queued += queued;
                     redispatched = true;
+                    name = sni(assigned.server);
+                    tag = sni_tag(name.as_deref());
                 } else if !timeout {
                     // HAProxy's turn-around: a refused connection is retried on the same
                     // server after min(timeout connect, 1s), not at once.

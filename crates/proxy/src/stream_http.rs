@@ -11,8 +11,7 @@ use sluice_http::{
     parse_request, parse_response, BodyKind, BodyTracker, ConnHeader, Limits, RequestHead,
     ResponseHead, Version,
 };
-use tokio::io::{AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
+use tokio::io::Interest;
 
 use crate::access_log::{self, Outcome};
 use crate::buffer::{give_vec, take_vec, Buf};
@@ -22,6 +21,7 @@ use crate::relay::{relay, RelayTimeouts};
 use crate::runtime::{BackendRt, FrontendRt, Runtime};
 use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
+use crate::transport::Conn;
 use crate::txn::{HttpTxn, TxnVars};
 
 /// What a step of the exchange ended with when it cannot go on.
@@ -64,11 +64,27 @@ async fn sleep_until(at: Option<Instant>) {
 pub async fn serve(
     rt: &Runtime,
     fe: &FrontendRt,
-    mut client: TcpStream,
+    mut client: Conn,
     peer: SocketAddr,
     accept_time: SystemTime,
 ) {
     let accepted = Instant::now();
+    let ssl = client.take_ssl_info();
+    let ssl = ssl.as_deref();
+    // `tcp-request session reject` closes without a log line, as in HAProxy.
+    let fe_rules = &rt.rules.frontends[fe.id];
+    if !fe_rules.tcp_session.is_empty() {
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: client.local_addr().ok(),
+            ssl,
+            payload: None,
+            payload_final: true,
+        };
+        if !fe_rules.accept_session(&txn) {
+            return;
+        }
+    }
     let limits = Limits {
         max_head: rt.max_head,
         max_headers: rt.max_headers,
@@ -101,7 +117,8 @@ pub async fn serve(
                     if conn.first {
                         // HAProxy answers 408 on a connection that stayed silent past
                         // `timeout http-request`, and logs it unless dontlognull.
-                        let ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
+                        let mut ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
+                        ctx.ssl = ssl;
                         finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), true).await;
                     }
                     return;
@@ -113,7 +130,7 @@ pub async fn serve(
             // A fresh connection is reported ready before any byte has arrived: confirm
             // with a peek, so a silent connection keeps waiting here, holding no buffer and
             // no request state (later waits follow a read that cleared readiness).
-            if conn.first && !crate::net::has_bytes_or_eof(&client) {
+            if conn.first && !client.has_bytes_or_eof() {
                 continue;
             }
         }
@@ -126,6 +143,7 @@ pub async fn serve(
             accepted,
             &limits,
             &mut conn,
+            ssl,
         ))
         .await;
         if !keep {
@@ -149,12 +167,13 @@ struct ConnState {
 async fn one_request(
     rt: &Runtime,
     fe: &FrontendRt,
-    client: &mut TcpStream,
+    client: &mut Conn,
     peer: SocketAddr,
     accept_time: SystemTime,
     accepted: Instant,
     limits: &Limits,
     conn: &mut ConnState,
+    ssl: Option<&sluice_tls::ConnInfo>,
 ) -> bool {
     let ConnState {
         cbuf,
@@ -184,6 +203,7 @@ async fn one_request(
         req_start,
     );
     ctx.idle = idle_ms;
+    ctx.ssl = ssl;
     loop {
         match parse_request(cbuf.data(), limits, req) {
             Ok(true) => break,
@@ -220,7 +240,7 @@ async fn one_request(
             return false;
         }
         let r = tokio::select! {
-            r = read_some(&*client, cbuf) => r,
+            r = read_some(client, cbuf) => r,
             _ = sleep_until(head_deadline) => {
                 finish_error(rt, fe, None, client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !*first).await;
                 return false;
@@ -312,10 +332,10 @@ fn keep_request_line(ctx: &mut LogCtx<'_>, data: &[u8], head_len: usize) {
 }
 
 /// Reads what the socket has into the buffer's free tail.
-async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
+async fn read_some(s: &mut Conn, buf: &mut Buf) -> std::io::Result<usize> {
     loop {
-        s.readable().await?;
-        match crate::net::read_into(s, buf) {
+        s.ready(Interest::READABLE).await?;
+        match s.try_read_into(buf) {
             Ok(n) => return Ok(n),
             // Readiness can be reported before any byte is there (a fresh connection, or a
             // wake-up raced by another read): never wait holding an empty buffer, so an idle
@@ -326,11 +346,7 @@ async fn read_some(s: &TcpStream, buf: &mut Buf) -> std::io::Result<usize> {
     }
 }
 
-async fn write_all_timeout(
-    s: &mut TcpStream,
-    data: &[u8],
-    t: Option<Duration>,
-) -> Result<(), bool> {
+async fn write_all_timeout(s: &mut Conn, data: &[u8], t: Option<Duration>) -> Result<(), bool> {
     let fut = s.write_all(data);
     match t {
         Some(t) => match tokio::time::timeout(t, fut).await {
@@ -373,6 +389,8 @@ pub struct LogCtx<'a> {
     /// `capture request|response header` values (joined by `|`), when declared.
     pub captured_request: Option<Vec<u8>>,
     pub captured_response: Option<Vec<u8>>,
+    /// TLS facts of the client connection (`ssl_fc*` fetches, `%sslc`/`%sslv`).
+    pub ssl: Option<&'a sluice_tls::ConnInfo>,
 }
 
 impl Drop for LogCtx<'_> {
@@ -415,6 +433,7 @@ impl<'a> LogCtx<'a> {
             unique_id: Vec::new(),
             captured_request: None,
             captured_response: None,
+            ssl: None,
         }
     }
 }
@@ -426,7 +445,7 @@ async fn finish_error(
     rt: &Runtime,
     fe: &FrontendRt,
     be: Option<&BackendRt>,
-    client: &mut TcpStream,
+    client: &mut Conn,
     ctx: &LogCtx<'_>,
     term: Term,
     status: Option<u16>,
@@ -457,6 +476,7 @@ async fn finish_error(
             ctx.req_start,
         );
         quiet.backend = ctx.backend;
+        quiet.ssl = ctx.ssl;
         let outcome = Outcome {
             term,
             status: i32::from(status.unwrap_or(400)),
@@ -534,7 +554,7 @@ fn forwardfor_applies(ff: &sluice_config::ForwardFor, peer: SocketAddr) -> bool 
 async fn exchange(
     rt: &Runtime,
     fe: &FrontendRt,
-    client: &mut TcpStream,
+    client: &mut Conn,
     peer: SocketAddr,
     cbuf: &mut Buf,
     sbuf: &mut Buf,
@@ -557,7 +577,7 @@ async fn exchange(
         let local = client.local_addr().ok();
         let mut id = Vec::new();
         {
-            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, b"");
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
             uid.render(&txn, &crate::txn::RuleVars { txn: &txn }, &mut id);
         }
         if let Some(h) = &fe.unique_id_header {
@@ -565,19 +585,20 @@ async fn exchange(
         }
         ctx.unique_id = id;
     }
+    // `tcp-request content` in an HTTP frontend runs for each request, on its head.
+    if !fe_rules.tcp_content.is_empty() {
+        let accept = {
+            let local = local.or_else(|| client.local_addr().ok());
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
+            fe_rules.content_verdict(&txn).unwrap_or(true)
+        };
+        if !accept {
+            return Err(Abort::new(b'P', TermPhase::Request, None));
+        }
+    }
     if !fe_rules.is_empty() {
         let verdict = {
-            let txn = request_txn(
-                rt,
-                fe,
-                None,
-                peer,
-                local,
-                cbuf.data(),
-                req,
-                &vars,
-                &ctx.unique_id,
-            );
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
             let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
             if matches!(v, Verdict::Continue) {
                 let vars = crate::txn::RuleVars { txn: &txn };
@@ -617,7 +638,7 @@ async fn exchange(
                 cbuf.data(),
                 req,
                 &vars,
-                &ctx.unique_id,
+                ctx,
             );
             http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
         };
@@ -648,7 +669,7 @@ async fn exchange(
 /// Sends a response head to the client exactly as the server wrote it (1xx interim
 /// responses, and the 101 that starts a tunnel).
 async fn forward_raw_head(
-    client: &mut TcpStream,
+    client: &mut Conn,
     sbuf: &mut Buf,
     n: usize,
     client_t: Option<Duration>,
@@ -676,7 +697,7 @@ fn request_txn<'a>(
     req_buf: &'a [u8],
     req: &'a RequestHead,
     vars: &'a TxnVars,
-    unique_id: &'a [u8],
+    ctx: &'a LogCtx<'_>,
 ) -> HttpTxn<'a> {
     HttpTxn {
         rt,
@@ -688,7 +709,8 @@ fn request_txn<'a>(
         req,
         resp: None,
         vars,
-        unique_id,
+        unique_id: &ctx.unique_id,
+        ssl: ctx.ssl,
     }
 }
 
@@ -697,7 +719,7 @@ fn request_txn<'a>(
 async fn local_reply(
     rt: &Runtime,
     fe: &FrontendRt,
-    client: &mut TcpStream,
+    client: &mut Conn,
     cbuf: &mut Buf,
     req: &RequestHead,
     ctx: &mut LogCtx<'_>,
@@ -732,7 +754,7 @@ async fn local_reply(
                 cbuf.data(),
                 req,
                 &vars,
-                &ctx.unique_id,
+                ctx,
             );
             if let Some(b) = be_after {
                 let _ = http_rules::eval_response(b, &txn, &mut after);
@@ -768,7 +790,7 @@ async fn exchange_with_backend(
     rt: &Runtime,
     fe: &FrontendRt,
     be: &BackendRt,
-    client: &mut TcpStream,
+    client: &mut Conn,
     peer: SocketAddr,
     cbuf: &mut Buf,
     sbuf: &mut Buf,
@@ -794,13 +816,18 @@ async fn exchange_with_backend(
             cbuf.data(),
             req,
             vars,
-            &ctx.unique_id,
+            &*ctx,
         );
         crate::http_rules::eval_use_server(rt, fe.id, be.id, &txn)
     };
     let mut reuse = conn_mode == HttpConnMode::KeepAlive;
     loop {
-        let conn = match server_conn::connect(be, key, forced, reuse).await {
+        let sni_of = |srv: usize| {
+            let e = rt.rules.server_sni.get(be.id)?.get(srv)?.as_ref()?;
+            let txn = request_txn(rt, fe, Some(be.id), peer, None, cbuf.data(), req, vars, ctx);
+            crate::txn::eval_string(e, &txn)
+        };
+        let conn = match server_conn::connect(be, key, forced, reuse, &sni_of).await {
             Ok(c) => c,
             Err(ConnectError::Assign(queue::AssignError::QueueTimeout)) => {
                 ctx.t_queue = Some(ctx.req_start.elapsed());
@@ -853,7 +880,7 @@ async fn exchange_with_backend(
         return match r {
             Ok((keep_client, reuse_server)) => {
                 if reuse_server {
-                    server_conn::put_idle(be.id, srv, server);
+                    server_conn::put_idle(be.id, srv, conn.tag, server);
                 }
                 Ok(keep_client)
             }
@@ -884,8 +911,8 @@ async fn forward(
     rt: &Runtime,
     fe: &FrontendRt,
     be: &BackendRt,
-    client: &mut TcpStream,
-    server: &mut TcpStream,
+    client: &mut Conn,
+    server: &mut Conn,
     peer: SocketAddr,
     cbuf: &mut Buf,
     sbuf: &mut Buf,
@@ -1003,7 +1030,7 @@ async fn forward(
         tokio::select! {
             r = client.ready(Interest::READABLE), if c_read => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
-                match crate::net::read_into(client, cbuf) {
+                match client.try_read_into(cbuf) {
                     Ok(0) => return Err(Abort::new(b'C', TermPhase::Data, None)),
                     Ok(n) => { ctx.bytes_in += n as u64; client_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -1021,7 +1048,7 @@ async fn forward(
                 }
                 if ready.is_readable() || ready.is_read_closed() {
                     let fresh = body_empty && sbuf.is_empty();
-                    match crate::net::read_into(server, sbuf) {
+                    match server.try_read_into(sbuf) {
                         Ok(0) => return Err(Abort::new(b'S', TermPhase::Header, Some(502)).retryable(fresh)),
                         Ok(_) => { server_seen = Instant::now(); }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -1073,6 +1100,7 @@ async fn forward(
                 resp: Some((sbuf.data(), resp)),
                 vars,
                 unique_id: &ctx.unique_id,
+                ssl: ctx.ssl,
             };
             let denied = http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits)
                 .or_else(|| {
@@ -1206,7 +1234,7 @@ async fn forward(
             }
             r = server.ready(Interest::READABLE), if s_read => {
                 if r.is_err() { return Err(Abort::new(b'S', TermPhase::Data, None)); }
-                match crate::net::read_into(server, sbuf) {
+                match server.try_read_into(sbuf) {
                     Ok(0) => server_eof = true,
                     Ok(_) => { server_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
 use sluice_config::{Balance, HashType};
-use tokio::net::TcpStream;
 
 use crate::access_log::{self, TcpLog};
 use crate::buffer::Buf;
@@ -15,15 +14,18 @@ use crate::relay::{relay, RelayTimeouts};
 use crate::runtime::{FrontendRt, Runtime};
 use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
+use crate::transport::Conn;
 
 pub async fn serve(
     rt: &Runtime,
     fe: &FrontendRt,
-    mut client: TcpStream,
+    mut client: Conn,
     peer: SocketAddr,
     accept_time: SystemTime,
 ) {
     let accepted = Instant::now();
+    let ssl = client.take_ssl_info();
+    let ssl = ssl.as_deref();
     let mut log = TcpLog {
         peer,
         accept_time,
@@ -41,13 +43,41 @@ pub async fn serve(
         srv_conn: 0,
         fe,
     };
-    // `use_backend` rules in a TCP frontend see the connection's addresses.
     let rules = &rt.rules.frontends[fe.id];
+    let local = client.local_addr().ok();
+    // `tcp-request session reject` closes without a log line, as in HAProxy.
+    if !rules.tcp_session.is_empty() {
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: local,
+            ssl,
+            payload: None,
+            payload_final: true,
+        };
+        if !rules.accept_session(&txn) {
+            return;
+        }
+    }
+    let mut cbuf = Buf::new(rt.bufsize);
+    if !rules.tcp_content.is_empty() {
+        let accept = inspect(rules, &mut client, &mut cbuf, accepted, peer, local, ssl).await;
+        if !accept {
+            // Refused before any backend was chosen: logged against the frontend.
+            log.backend = None;
+            log.term = Term::new(b'P', TermPhase::Request);
+            access_log::log_tcp(rt, &log);
+            return;
+        }
+    }
+    // `use_backend` rules in a TCP frontend see the connection and the bytes inspected.
     let mut chosen = fe.default_backend;
     if !rules.use_backend.is_empty() {
         let txn = crate::txn::ConnTxn {
             src: peer,
-            dst: client.local_addr().ok(),
+            dst: local,
+            ssl,
+            payload: Some(cbuf.data()),
+            payload_final: true,
         };
         if let Some(b) = crate::http_rules::eval_use_backend(
             &rules.use_backend,
@@ -84,11 +114,25 @@ pub async fn serve(
     let forced = {
         let txn = crate::txn::ConnTxn {
             src: peer,
-            dst: client.local_addr().ok(),
+            dst: local,
+            ssl,
+            payload: Some(cbuf.data()),
+            payload_final: true,
         };
         crate::http_rules::eval_use_server(rt, fe.id, be_id, &txn)
     };
-    match server_conn::connect(be, key, forced, false).await {
+    let sni_of = |srv: usize| {
+        let e = rt.rules.server_sni.get(be_id)?.get(srv)?.as_ref()?;
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: local,
+            ssl,
+            payload: Some(cbuf.data()),
+            payload_final: true,
+        };
+        crate::txn::eval_string(e, &txn)
+    };
+    match server_conn::connect(be, key, forced, false, &sni_of).await {
         Ok(conn) => {
             let srv = conn.assigned.server;
             log.server = Some(srv);
@@ -98,7 +142,6 @@ pub async fn serve(
             log.redispatched = conn.redispatched;
             log.srv_conn = be.servers[srv].counters.current();
             let mut server = conn.stream;
-            let mut cbuf = Buf::new(rt.bufsize);
             let mut sbuf = Buf::new(rt.bufsize);
             let t = RelayTimeouts::between(&fe.timeouts, &be.timeouts);
             let res = relay(&mut client, &mut server, &mut cbuf, &mut sbuf, t).await;
@@ -130,4 +173,57 @@ pub async fn serve(
     }
     be.counters.leave();
     access_log::log_tcp(rt, &log);
+}
+
+/// `tcp-request content` inspection (manual 4.2 `tcp-request inspect-delay`): reads the
+/// client's first bytes into `cbuf` until the rules decide, the buffer is full, the client
+/// closes or the delay runs out (then they decide on what came). Returns whether to go on.
+async fn inspect(
+    rules: &crate::rules::ProxyRules,
+    client: &mut Conn,
+    cbuf: &mut Buf,
+    accepted: Instant,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    ssl: Option<&sluice_tls::ConnInfo>,
+) -> bool {
+    let deadline = rules.inspect_delay.map(|d| accepted + d);
+    let mut eof = false;
+    loop {
+        let payload_final = eof || cbuf.is_full() || deadline.is_none_or(|d| Instant::now() >= d);
+        let txn = crate::txn::ConnTxn {
+            src: peer,
+            dst: local,
+            ssl,
+            payload: Some(cbuf.data()),
+            payload_final,
+        };
+        match rules.content_verdict(&txn) {
+            Some(v) => return v,
+            // Undecided only while more bytes may come; defensive for a final payload.
+            None if payload_final => return true,
+            None => {}
+        }
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = client.ready(tokio::io::Interest::READABLE) => {
+                if r.is_err() {
+                    eof = true;
+                    continue;
+                }
+                match client.try_read_into(cbuf) {
+                    Ok(0) => eof = true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => eof = true,
+                }
+            }
+            _ = sleep => {}
+        }
+    }
 }

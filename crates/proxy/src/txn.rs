@@ -48,6 +48,8 @@ pub struct HttpTxn<'a> {
     pub vars: &'a TxnVars,
     /// The unique id (`unique-id-format`), empty when none.
     pub unique_id: &'a [u8],
+    /// TLS facts of the client connection.
+    pub ssl: Option<&'a sluice_tls::ConnInfo>,
 }
 
 impl HttpTxn<'_> {
@@ -60,6 +62,9 @@ impl HttpTxn<'_> {
 }
 
 impl Txn for HttpTxn<'_> {
+    fn ssl_client(&self) -> Option<&sluice_tls::ConnInfo> {
+        self.ssl
+    }
     fn src(&self) -> Option<SocketAddr> {
         match self.vars.src_override() {
             Some(ip) => Some(SocketAddr::new(ip, self.peer.port())),
@@ -207,13 +212,29 @@ impl RuleVars<'_> {
 }
 
 /// What `tcp-request connection` rules see: the addresses only.
-pub struct ConnTxn {
+/// Evaluates an expression as text (a server's `sni`); `None` when it gives no sample, an
+/// empty one, or one that is not UTF-8.
+pub fn eval_string(e: &sluice_expr::Expr, txn: &dyn Txn) -> Option<String> {
+    let mut out = Vec::new();
+    if !e.eval_into(txn, &mut out) {
+        return None;
+    }
+    String::from_utf8(out).ok().filter(|s| !s.is_empty())
+}
+
+pub struct ConnTxn<'a> {
     pub src: SocketAddr,
     pub dst: Option<SocketAddr>,
+    /// TLS facts once a `bind ... ssl` handshake is done.
+    pub ssl: Option<&'a sluice_tls::ConnInfo>,
+    /// The bytes received so far (`tcp-request content` inspection, `req.payload`,
+    /// `req.ssl_sni`), and whether more may still come.
+    pub payload: Option<&'a [u8]>,
+    pub payload_final: bool,
 }
 
 /// `%X` variables for rules that see only the connection (`use_backend %[...]` in TCP mode).
-impl LogVars for ConnTxn {
+impl LogVars for ConnTxn<'_> {
     fn write_var(
         &self,
         name: &str,
@@ -231,7 +252,16 @@ impl LogVars for ConnTxn {
     }
 }
 
-impl Txn for ConnTxn {
+impl Txn for ConnTxn<'_> {
+    fn ssl_client(&self) -> Option<&sluice_tls::ConnInfo> {
+        self.ssl
+    }
+    fn req_payload(&self) -> Option<&[u8]> {
+        self.payload
+    }
+    fn payload_final(&self) -> bool {
+        self.payload_final
+    }
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)
     }

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use sluice_config::Mode;
 use tokio::net::TcpListener;
@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::listener::BoundListener;
 use crate::runtime::Runtime;
+use crate::transport::Conn;
 
 /// Gives the connection's slots back when the session ends, whatever way it ends.
 struct Slots<'a> {
@@ -28,12 +29,48 @@ impl Drop for Slots<'_> {
     }
 }
 
+/// Logs a connection that failed its TLS handshake, as HAProxy logs embryonic sessions
+/// (not at all under `option dontlognull` when the client just went away).
+fn log_handshake_failure(
+    fe: &crate::runtime::FrontendRt,
+    peer: std::net::SocketAddr,
+    accept_time: SystemTime,
+    listener: &str,
+    e: &crate::transport::HandshakeError,
+) {
+    use crate::transport::HandshakeError;
+    if !fe.logger.is_enabled() || (fe.dontlognull && matches!(e, HandshakeError::Closed)) {
+        return;
+    }
+    let msg = match e {
+        HandshakeError::Closed => "Connection closed during SSL handshake",
+        HandshakeError::Timeout => "Timeout during SSL handshake",
+        HandshakeError::Tls(_) => "SSL handshake failure",
+    };
+    let mut line = crate::buffer::take_vec();
+    sluice_log::format_embryonic(peer, accept_time, &fe.name, listener, msg, &mut line);
+    // LOG_INFO, or LOG_ERR under `option log-separate-errors`.
+    fe.logger
+        .log(if fe.log_separate_errors { 3 } else { 6 }, &line);
+    crate::buffer::give_vec(line);
+}
+
+/// What a listening socket serves.
+struct ListenerCtx {
+    fe: usize,
+    /// The line's TLS acceptor, for `bind ... ssl`.
+    tls: Option<Arc<sluice_tls::BindAcceptor>>,
+    /// The listener's name in logs.
+    label: Arc<str>,
+}
+
 async fn accept_loop(
     rt: Arc<Runtime>,
-    fe_id: usize,
+    lc: ListenerCtx,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) {
+    let fe_id = lc.fe;
     loop {
         let fe = &rt.frontends[fe_id];
         // Take the slots before accepting: at maxconn, connections wait in the kernel's
@@ -59,6 +96,9 @@ async fn accept_loop(
                     let txn = crate::txn::ConnTxn {
                         src: peer,
                         dst: sock.local_addr().ok(),
+                        ssl: None,
+                        payload: None,
+                        payload_final: true,
                     };
                     if !conn_rules.accept_connection(&txn) {
                         // `tcp-request connection reject`: closed at once and not
@@ -84,13 +124,30 @@ async fn accept_loop(
                 rt.actconn.fetch_add(1, Ordering::Relaxed);
                 fe.counters.enter();
                 let rt = rt.clone();
+                let tls = lc.tls.clone();
+                let label = lc.label.clone();
                 tokio::spawn(async move {
                     let _slots = Slots { rt: &rt, fe: fe_id };
                     let fe = &rt.frontends[fe_id];
                     let now = SystemTime::now();
+                    let conn = match tls {
+                        None => Conn::Plain(sock),
+                        Some(acc) => {
+                            // The handshake is bounded by `timeout client`, as HAProxy
+                            // bounds an embryonic session.
+                            let deadline = fe.timeouts.client.map(|t| Instant::now() + t);
+                            match crate::transport::accept(sock, &acc, deadline).await {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    log_handshake_failure(fe, peer, now, &label, &e);
+                                    return;
+                                }
+                            }
+                        }
+                    };
                     match fe.mode {
-                        Mode::Http => crate::stream_http::serve(&rt, fe, sock, peer, now).await,
-                        Mode::Tcp => crate::stream_tcp::serve(&rt, fe, sock, peer, now).await,
+                        Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
+                        Mode::Tcp => crate::stream_tcp::serve(&rt, fe, conn, peer, now).await,
                     }
                 });
             }
@@ -113,12 +170,24 @@ pub fn start(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
     // Hand socket `t` of every address to thread `t`.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
+    let mut per_thread: Vec<Vec<(ListenerCtx, std::net::TcpListener)>> =
         (0..threads).map(|_| Vec::new()).collect();
     for l in listeners {
+        let tls = rt
+            .tls_binds
+            .get(l.frontend)
+            .and_then(|b| b.get(l.bind))
+            .cloned()
+            .flatten();
+        let label: Arc<str> = Arc::from(l.label.as_str());
         for (t, s) in l.sockets.into_iter().enumerate() {
             if let Some(v) = per_thread.get_mut(t) {
-                v.push((l.frontend, s));
+                let lc = ListenerCtx {
+                    fe: l.frontend,
+                    tls: tls.clone(),
+                    label: label.clone(),
+                };
+                v.push((lc, s));
             }
         }
     }
@@ -139,11 +208,11 @@ pub fn start(
                 };
                 tokio_rt.block_on(async move {
                     let mut loops = Vec::new();
-                    for (fe, s) in socks {
+                    for (lc, s) in socks {
                         match TcpListener::from_std(s) {
                             Ok(l) => loops.push(tokio::spawn(accept_loop(
                                 rt.clone(),
-                                fe,
+                                lc,
                                 l,
                                 stop.clone(),
                             ))),

@@ -71,13 +71,15 @@ fn run(args: Args) -> ExitCode {
         Err(diags) => return config_failed(pid, &args, &diags),
     };
     let mut cfg = loaded.config;
-    // Rules are compiled here too so `-c` reports their errors with file:line.
-    if let Err(diags) = sluice_proxy::rules::compile(&cfg) {
-        return config_failed(pid, &args, &diags);
-    }
+    // Rules and TLS are compiled before `-c` answers, so it reports their errors (a bad
+    // certificate, an unknown fetch) with file:line.
+    let prepared = match sluice_proxy::prepare(&cfg) {
+        Ok(p) => p,
+        Err(diags) => return config_failed(pid, &args, &diags),
+    };
     let quiet = args.quiet || cfg.global.quiet;
     if !quiet || args.check {
-        for w in &loaded.warnings {
+        for w in loaded.warnings.iter().chain(&prepared.warnings) {
             eprintln!("{}", w.render(pid));
         }
     }
@@ -141,7 +143,7 @@ fn run(args: Args) -> ExitCode {
         alert(pid, &format!("cannot set up signals: {e}"));
         return ExitCode::from(1);
     }
-    let running = match sluice_proxy::launch(&cfg, listeners, threads, quiet) {
+    let running = match sluice_proxy::launch(&cfg, prepared, listeners, threads, quiet) {
         Ok(r) => r,
         Err(e) => {
             alert(pid, &e.to_string());

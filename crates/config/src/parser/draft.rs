@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use super::tls::Methods;
+use crate::diag::Diagnostic;
 use crate::keywords::{BE, DEF, FE};
 use crate::model::*;
 
@@ -57,6 +59,24 @@ pub struct ServerDraft {
     pub server: Server,
     /// Whether `id` was given (others are numbered after parsing).
     pub explicit_id: bool,
+    /// `verify` as written (on the line or its default-server); otherwise the global
+    /// `ssl-server-verify` applies, known only once every file is read.
+    pub verify: Option<SslVerify>,
+}
+
+/// What `server`/`default-server` lines set that the model keeps only in resolved form; a
+/// `server` line starts from its `default-server`'s.
+#[derive(Debug, Clone, Default)]
+pub struct ServerExtra {
+    /// `init-addr`.
+    pub init_addr: Option<String>,
+    /// `verify` as written.
+    pub verify: Option<SslVerify>,
+    /// `tls-tickets` (true) / `no-tls-tickets` (false) as written; otherwise the
+    /// `ssl-default-server-options` decide.
+    pub tls_tickets: Option<bool>,
+    /// `no-*`, `force-*`, `ssl-min-ver`, `ssl-max-ver` as written.
+    pub methods: Methods,
 }
 
 /// `http-check send` settings, merged into `option httpchk` after parsing.
@@ -101,14 +121,16 @@ pub struct ProxyDraft {
     pub servers: Vec<ServerDraft>,
     /// The `default-server` settings; each `server` line starts from a copy.
     pub default_server: Server,
-    /// `init-addr` of `default-server`, applied to servers that do not set their own.
-    pub default_init_addr: Option<String>,
+    /// What `default-server` set beyond the model (`init-addr`, TLS details).
+    pub default_extra: ServerExtra,
     pub retries: u32,
     pub redispatch: Option<i32>,
     pub allbackups: bool,
     pub httpchk: Option<HttpCheck>,
     pub check_send: Option<CheckSend>,
     pub check_expect: Option<HttpCheckExpect>,
+    /// Messages HAProxy prints once every file is read (about `bind ... ssl` lines).
+    pub post_diags: Vec<Diagnostic>,
 }
 
 /// HAProxy's server defaults: weight 1, inter 2s, rise 2, fall 3.
@@ -131,6 +153,7 @@ pub fn server_template() -> Server {
         maxconn: 0,
         maxqueue: 0,
         disabled: false,
+        ssl: ServerSsl::default(),
     }
 }
 
@@ -165,13 +188,14 @@ impl ProxyDraft {
             hash: HashSpec::default(),
             servers: Vec::new(),
             default_server: server_template(),
-            default_init_addr: None,
+            default_extra: ServerExtra::default(),
             retries: 3,
             redispatch: None,
             allbackups: false,
             httpchk: None,
             check_send: None,
             check_expect: None,
+            post_diags: Vec::new(),
         }
     }
 
@@ -183,6 +207,7 @@ impl ProxyDraft {
         d.location = location.clone();
         d.binds.clear();
         d.servers.clear();
+        d.post_diags.clear();
         d
     }
 

@@ -12,6 +12,7 @@ mod global;
 mod log;
 mod proxy;
 mod server;
+mod tls;
 mod userlist;
 
 use crate::diag::{did_you_mean_suffix, Diagnostic, Style};

@@ -94,12 +94,17 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             _ => alert(format!("unknown proxy mode '{arg1}'.")),
         },
         "bind" => {
-            if let Some(b) = bind::parse(line, section, diags) {
+            let ctx = bind::BindContext {
+                section,
+                proxy: &p.name,
+                global,
+            };
+            if let Some(b) = bind::parse(line, &ctx, diags, &mut p.post_diags) {
                 p.binds.push(b);
             }
         }
-        "server" => server::parse_server(p, line, diags),
-        "default-server" => server::parse_default_server(p, line, diags),
+        "server" => server::parse_server(p, line, global, diags),
+        "default-server" => server::parse_default_server(p, line, global, diags),
         "balance" => {
             if let Err(e) = balance::balance(p, &words[1..]) {
                 alert(e);

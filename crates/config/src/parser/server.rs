@@ -6,19 +6,20 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::addr::{ip_family, resolve_host, split_host_port, split_prefix, Family};
-use super::draft::{ProxyDraft, ServerDraft};
+use super::draft::{ProxyDraft, ServerDraft, ServerExtra};
+use super::tls::{self, arg_of, with_base, Methods, NPN_IGNORED};
 use crate::diag::{did_you_mean_suffix, Diagnostic, Style};
 use crate::keywords::{unsupported, SERVER_KEYWORDS};
 use crate::lexer::Line;
-use crate::model::Server;
+use crate::model::{Global, Location, Server, SslVerify};
 use crate::units::{atol, did_you_mean, parse_time, time_error_message};
 
-fn bracket(loc: &crate::model::Location, msg: String) -> Diagnostic {
+fn bracket(loc: &Location, msg: String) -> Diagnostic {
     Diagnostic::alert(loc, msg).with_style(Style::Bracket)
 }
 
 /// `server NAME ADDR [params]`.
-pub fn parse_server(p: &mut ProxyDraft, line: &Line, diags: &mut Vec<Diagnostic>) {
+pub fn parse_server(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec<Diagnostic>) {
     let loc = &line.location;
     let (Some(name), Some(addr)) = (line.words.get(1), line.words.get(2)) else {
         diags.push(bracket(
@@ -32,18 +33,19 @@ pub fn parse_server(p: &mut ProxyDraft, line: &Line, diags: &mut Vec<Diagnostic>
     srv.name = name.clone();
     srv.location = loc.clone();
     let mut explicit_id = false;
-    let mut init_addr = p.default_init_addr.clone();
+    let mut extra = p.default_extra.clone();
     let params_ok = apply_params(
         &mut srv,
         &mut explicit_id,
-        &mut init_addr,
+        &mut extra,
         &line.words[3..],
         &prefix,
         false,
+        global,
         loc,
         diags,
     );
-    let addr = match server_addr(addr, init_addr.as_deref()) {
+    let addr = match server_addr(addr, extra.init_addr.as_deref()) {
         Ok(a) => a,
         Err(msg) => {
             diags.push(bracket(loc, format!("{prefix}{msg}")));
@@ -53,31 +55,97 @@ pub fn parse_server(p: &mut ProxyDraft, line: &Line, diags: &mut Vec<Diagnostic>
     if !params_ok {
         return;
     }
+    if !tls_defaults(&mut srv, &extra, global, &prefix, p, loc, diags) {
+        return;
+    }
     srv.addr = addr;
     p.servers.push(ServerDraft {
         server: srv,
         explicit_id,
+        verify: extra.verify,
     });
 }
 
+/// The `ssl-default-server-*` globals merged into a server using TLS (HAProxy's
+/// `ssl_sock_init_srv`, run by its `ssl` and `check-ssl` keywords) and its protocol
+/// versions resolved, with HAProxy's messages about them; false after an alert.
+fn tls_defaults(
+    srv: &mut Server,
+    extra: &ServerExtra,
+    global: &Global,
+    prefix: &str,
+    p: &ProxyDraft,
+    loc: &Location,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let ssl = &mut srv.ssl;
+    let d = &global.ssl_default_server;
+    let in_use = ssl.enabled || ssl.check_ssl;
+    let mut methods = extra.methods;
+    let mut no_tickets = extra.tls_tickets.map(|t| !t);
+    if in_use {
+        ssl.ciphers = ssl.ciphers.take().or_else(|| d.ciphers.clone());
+        ssl.ciphersuites = ssl.ciphersuites.take().or_else(|| d.ciphersuites.clone());
+        ssl.curves = ssl.curves.take().or_else(|| d.curves.clone());
+        methods = methods.with_defaults(d);
+        no_tickets = no_tickets.or(Some(d.no_tls_tickets));
+    }
+    ssl.no_tls_tickets = no_tickets.unwrap_or(false);
+    let range = methods.resolve();
+    (ssl.min_ver, ssl.max_ver) = (range.min, range.max);
+    if !in_use {
+        return true;
+    }
+    let who = format!("{} '{}'", p.kind.type_str(), p.name);
+    if range.disabled_ignored {
+        diags.push(
+            Diagnostic::warning(loc, format!("{prefix}no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."))
+                .with_style(Style::Bracket),
+        );
+    }
+    if range.none_left {
+        diags.push(bracket(
+            loc,
+            format!(
+                "{prefix}{who}: all SSL/TLS versions are disabled for server '{}'.",
+                srv.name
+            ),
+        ));
+        return false;
+    }
+    for hole in range.holes {
+        diags.push(
+            Diagnostic::warning(loc, format!("{prefix}{who}: SSL/TLS versions range not contiguous for server '{}'. Hole find for {hole}. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.", srv.name))
+                .with_style(Style::Bracket),
+        );
+    }
+    true
+}
+
 /// `default-server [params]`: changes the starting point of later `server` lines.
-pub fn parse_default_server(p: &mut ProxyDraft, line: &Line, diags: &mut Vec<Diagnostic>) {
+pub fn parse_default_server(
+    p: &mut ProxyDraft,
+    line: &Line,
+    global: &Global,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut srv = p.default_server.clone();
     let mut id = false;
-    let mut init_addr = p.default_init_addr.clone();
+    let mut extra = p.default_extra.clone();
     let prefix = "'default-server' : ".to_string();
     if apply_params(
         &mut srv,
         &mut id,
-        &mut init_addr,
+        &mut extra,
         &line.words[1..],
         &prefix,
         true,
+        global,
         &line.location,
         diags,
     ) {
         p.default_server = srv;
-        p.default_init_addr = init_addr;
+        p.default_extra = extra;
     }
 }
 
@@ -141,11 +209,12 @@ fn server_addr(spec: &str, init_addr: Option<&str>) -> Result<SocketAddr, String
 fn apply_params(
     srv: &mut Server,
     explicit_id: &mut bool,
-    init_addr: &mut Option<String>,
+    extra: &mut ServerExtra,
     params: &[String],
     prefix: &str,
     is_default: bool,
-    loc: &crate::model::Location,
+    global: &Global,
+    loc: &Location,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     let mut ok = true;
@@ -153,6 +222,40 @@ fn apply_params(
     while i < params.len() {
         let kw = params[i].as_str();
         let arg = params.get(i + 1).map_or("", String::as_str);
+        if is_default && kw.starts_with("no-") && Methods::default().option(kw) {
+            // HAProxy 2.6 says so with an alert that does not fail the load, and goes on
+            // without the option.
+            diags.push(
+                Diagnostic::warning(
+                    loc,
+                    format!("'{kw}' option is not accepted in default-server sections"),
+                )
+                .with_style(Style::Bracket),
+            );
+            i += 1;
+            continue;
+        }
+        match tls_param(srv, extra, global, kw, arg_of(params, i)) {
+            TlsParam::NotTls => {}
+            TlsParam::Flag => {
+                i += 1;
+                continue;
+            }
+            TlsParam::Value => {
+                if kw == "npn" {
+                    diags.push(
+                        Diagnostic::warning(loc, format!("{prefix}{NPN_IGNORED}"))
+                            .with_style(Style::Bracket),
+                    );
+                }
+                i += 2;
+                continue;
+            }
+            TlsParam::Error(msg) => {
+                diags.push(bracket(loc, format!("{prefix}{msg}.")));
+                return false;
+            }
+        }
         let mut fail = |msg: String| {
             diags.push(bracket(loc, format!("{prefix}{msg}")));
             ok = false;
@@ -249,7 +352,7 @@ fn apply_params(
                 });
                 match bad {
                     Some(m) => fail(format!("'init-addr' : unknown method '{m}'.")),
-                    None => *init_addr = Some(arg.to_string()),
+                    None => extra.init_addr = Some(arg.to_string()),
                 }
             }
             _ if SERVER_KEYWORDS.contains(&kw) => {
@@ -266,4 +369,98 @@ fn apply_params(
         i += if takes_arg { 2 } else { 1 };
     }
     ok
+}
+
+/// What a server keyword was, seen from the TLS side.
+enum TlsParam {
+    NotTls,
+    /// A TLS keyword without argument.
+    Flag,
+    /// A TLS keyword and its argument.
+    Value,
+    /// HAProxy's message (without the final '.').
+    Error(String),
+}
+
+/// The TLS keywords of `server`/`default-server` (manual section 5.2).
+fn tls_param(
+    srv: &mut Server,
+    extra: &mut ServerExtra,
+    global: &Global,
+    kw: &str,
+    arg: Option<&str>,
+) -> TlsParam {
+    let ssl = &mut srv.ssl;
+    match kw {
+        "ssl" => ssl.enabled = true,
+        "no-ssl" => ssl.enabled = false,
+        "check-ssl" => ssl.check_ssl = true,
+        "no-check-ssl" => ssl.check_ssl = false,
+        "tls-tickets" => extra.tls_tickets = Some(true),
+        "no-tls-tickets" => extra.tls_tickets = Some(false),
+        "ssl-reuse" => ssl.no_ssl_reuse = false,
+        "no-ssl-reuse" => ssl.no_ssl_reuse = true,
+        _ if extra.methods.option(kw) => {}
+        "ssl-min-ver" | "ssl-max-ver" => {
+            return match extra.methods.min_max(kw, arg) {
+                Ok(()) => TlsParam::Value,
+                Err(e) => TlsParam::Error(e),
+            }
+        }
+        "alpn" | "check-alpn" => {
+            return match tls::alpn(kw, arg) {
+                Ok(list) => {
+                    if kw == "alpn" {
+                        ssl.alpn = Some(list);
+                    } else {
+                        ssl.check_alpn = Some(list);
+                    }
+                    TlsParam::Value
+                }
+                Err(e) => TlsParam::Error(e),
+            }
+        }
+        "verify" | "verifyhost" | "ca-file" | "crl-file" | "crt" | "sni" | "npn" | "ciphers"
+        | "ciphersuites" | "curves" | "check-sni" => {
+            let Some(arg) = arg else {
+                let what = match kw {
+                    "verify" => "missing verify method",
+                    "verifyhost" => "missing hostname to verify against",
+                    "ca-file" => "missing CAfile path",
+                    "crl-file" => "missing CRLfile path",
+                    "crt" => "missing certificate file path",
+                    "sni" => "missing sni expression",
+                    "npn" => "missing the comma-delimited NPN protocol suite",
+                    "curves" => "missing curves list",
+                    "check-sni" => "missing SNI",
+                    _ => "missing cipher suite",
+                };
+                return TlsParam::Error(format!("'{kw}' : {what}"));
+            };
+            let ca_base = global.ca_base.as_deref();
+            let value = Some(arg.to_string());
+            match kw {
+                "verify" => {
+                    extra.verify = Some(match arg {
+                        "none" => SslVerify::None,
+                        "required" => SslVerify::Required,
+                        _ => return TlsParam::Error(format!("'{kw}' : unknown verify method '{arg}', only 'none' and 'required' are supported")),
+                    })
+                }
+                "verifyhost" => ssl.verifyhost = value,
+                "ca-file" => ssl.ca_file = Some(with_base(ca_base, arg)),
+                "crl-file" => ssl.crl_file = Some(with_base(ca_base, arg)),
+                "crt" => ssl.crt = Some(with_base(global.crt_base.as_deref(), arg)),
+                "sni" => ssl.sni = value,
+                "npn" => {}
+                "ciphers" => ssl.ciphers = value,
+                "ciphersuites" => ssl.ciphersuites = value,
+                "curves" => ssl.curves = value,
+                _ => ssl.check_sni = value,
+            }
+            return TlsParam::Value;
+        }
+        _ => return TlsParam::NotTls,
+    }
+    TlsParam::Flag
 }

@@ -13,6 +13,7 @@ mod logs;
 mod process;
 mod rules;
 mod tcp;
+mod tls;
 
 /// The `defaults` most tests share.
 pub fn defaults(mode: &str) -> String {

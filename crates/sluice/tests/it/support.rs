@@ -272,7 +272,7 @@ impl Drop for Backend {
     }
 }
 
-fn read_head(r: &mut BufReader<TcpStream>) -> Option<String> {
+pub fn read_head(r: &mut impl BufRead) -> Option<String> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -298,7 +298,7 @@ fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Reads a request body per its framing; returns the bytes.
-fn read_body(r: &mut BufReader<TcpStream>, head: &str) -> Vec<u8> {
+pub fn read_body(r: &mut impl BufRead, head: &str) -> Vec<u8> {
     let mut body = Vec::new();
     if header_value(head, "transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
@@ -479,19 +479,7 @@ impl Client {
     }
 
     pub fn read_response_to(&mut self, head_request: bool) -> Option<Response> {
-        let head = read_head(&mut self.r)?;
-        let status = head.split_whitespace().nth(1)?.parse().ok()?;
-        let mut body = Vec::new();
-        if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
-            // no body
-        } else if header_value(&head, "transfer-encoding").is_some()
-            || header_value(&head, "content-length").is_some()
-        {
-            body = read_body(&mut self.r, &head);
-        } else {
-            let _ = self.r.read_to_end(&mut body);
-        }
-        Some(Response { status, head, body })
+        read_response_from(&mut self.r, head_request)
     }
 
     pub fn get(&mut self, path: &str) -> Response {
@@ -504,6 +492,23 @@ impl Client {
         let mut b = [0u8; 1];
         matches!(self.r.read(&mut b), Ok(0) | Err(_))
     }
+}
+
+/// Reads one response from any byte stream (body per content-length / chunked / close).
+pub fn read_response_from(r: &mut impl BufRead, head_request: bool) -> Option<Response> {
+    let head = read_head(r)?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = Vec::new();
+    if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
+        // no body
+    } else if header_value(&head, "transfer-encoding").is_some()
+        || header_value(&head, "content-length").is_some()
+    {
+        body = read_body(r, &head);
+    } else {
+        let _ = r.read_to_end(&mut body);
+    }
+    Some(Response { status, head, body })
 }
 
 /// One request on a fresh connection.
