@@ -340,6 +340,8 @@ pub struct Bind {
     /// `ssl` and its options; `None` when the line has no `ssl` keyword (HAProxy then
     /// listens in clear even when `crt` and the like are given).
     pub ssl: Option<BindSsl>,
+    /// `proto h2`: clients speak HTTP/2 from the first byte (prior knowledge, or h2c).
+    pub proto_h2: bool,
     pub location: Location,
 }
 

@@ -421,7 +421,7 @@ fn refused_keywords() {
         ("backend b\n    server s 127.0.0.1:+1", "'server b/s' : a port offset"),
         ("backend b\n    server s /run/app.sock", "'server b/s' : the server address '/run/app.sock' is not supported by Sluice yet."),
         ("frontend f\n    bind :443 ssl crt /x.pem generate-certificates", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'generate-certificates' is not supported by Sluice yet (Sluice's TLS"),
-        ("frontend f\n    bind :443 ssl crt /x.pem proto h2", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'proto h2' : HTTP/2 is not supported by Sluice yet."),
+        ("frontend f\n    bind :443 ssl crt /x.pem proto h3", "parsing [t.cfg:2] : 'bind :443' in section 'frontend' : 'proto' :  unknown MUX protocol 'h3'"),
         ("global\n    ssl-engine rdrand", "parsing [t.cfg:2] : 'ssl-engine' is not supported by Sluice yet (Sluice's TLS"),
         ("global\n    stats socket /run/s.sock", "parsing [t.cfg:2] : 'stats socket' is not supported by Sluice yet"),
         ("global\n    nbproc 2", "parsing [t.cfg:2] : nbproc is not supported any more since HAProxy 2.5."),

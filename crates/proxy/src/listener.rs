@@ -15,6 +15,8 @@ pub struct BoundListener {
     /// The listener's name in logs: the bind's `name`, else its 1-based number in the
     /// frontend (HAProxy's `luid`, one per address).
     pub label: String,
+    /// `proto h2` on the bind line.
+    pub h2: bool,
     pub addr: String,
     pub sockets: Vec<std::net::TcpListener>,
 }
@@ -110,6 +112,7 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
                         frontend: fi,
                         bind: bi,
                         label: bind.name.clone().unwrap_or_else(|| luid.to_string()),
+                        h2: bind.proto_h2,
                         addr: label,
                         sockets,
                     }),

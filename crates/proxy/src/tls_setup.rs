@@ -50,8 +50,8 @@ fn verify(v: SslVerify) -> Verify {
     }
 }
 
-/// An `alpn` list without `h2`, which Sluice cannot speak yet: a client that offers both
-/// then settles on HTTP/1.1 instead of failing. Says whether `h2` was dropped.
+/// A server's `alpn` list without `h2`, which Sluice cannot speak to servers yet: a server
+/// offered both then settles on HTTP/1.1. Says whether `h2` was dropped.
 fn alpn_list(text: Option<&str>) -> Result<(Vec<Vec<u8>>, bool), TlsError> {
     let Some(text) = text else {
         return Ok((Vec::new(), false));
@@ -85,13 +85,10 @@ fn bind_acceptor(
     for list in &s.crt_list {
         store.load_crt_list(list, s.crt_base.as_deref())?;
     }
-    let (alpn, dropped_h2) = alpn_list(s.alpn.as_deref())?;
-    if dropped_h2 {
-        warnings.push(Diagnostic::warning(
-            loc,
-            format!("'bind {label}' : 'alpn' : HTTP/2 is not supported by Sluice yet; 'h2' is left out of the list and clients use HTTP/1.1."),
-        ));
-    }
+    let alpn = match s.alpn.as_deref() {
+        Some(text) => sluice_tls::parse_alpn(text)?,
+        None => Vec::new(),
+    };
     let b = BindTls {
         certs: Arc::new(store),
         alpn,

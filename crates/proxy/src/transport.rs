@@ -18,11 +18,15 @@ use tokio::io::{AsyncWriteExt, Interest, Ready};
 use tokio::net::TcpStream;
 
 use crate::buffer::Buf;
+use crate::pipe::PipeEnd;
 
 /// A client or server connection.
 pub enum Conn {
     Plain(TcpStream),
     Tls(Box<TlsConn>),
+    /// One HTTP/2 stream, seen by the HTTP/1 stream as a connection (see `stream_h2`), with
+    /// the TLS facts of the real connection.
+    Pipe(PipeEnd, Option<Box<sluice_tls::ConnInfo>>),
 }
 
 impl std::fmt::Debug for Conn {
@@ -30,6 +34,7 @@ impl std::fmt::Debug for Conn {
         match self {
             Conn::Plain(s) => f.debug_tuple("Plain").field(s).finish(),
             Conn::Tls(t) => f.debug_tuple("Tls").field(&t.tcp).finish(),
+            Conn::Pipe(..) => f.write_str("Pipe"),
         }
     }
 }
@@ -42,6 +47,8 @@ pub struct TlsConn {
     tcp_eof: bool,
     /// Decrypted bytes may be waiting in rustls (cleared when a read finds none).
     plain_ready: bool,
+    /// `close_notify` was queued (by an `AsyncWrite` shutdown).
+    close_sent: bool,
     /// Facts for the `ssl_fc*`/`ssl_c_*` fetches (client side only), until taken.
     info: Option<Box<sluice_tls::ConnInfo>>,
 }
@@ -200,16 +207,12 @@ impl TlsConn {
 }
 
 impl Conn {
-    /// The TCP socket under the connection.
-    pub fn tcp(&self) -> &TcpStream {
-        match self {
-            Conn::Plain(s) => s,
-            Conn::Tls(t) => &t.tcp,
-        }
-    }
-
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.tcp().local_addr()
+        match self {
+            Conn::Plain(s) => s.local_addr(),
+            Conn::Tls(t) => t.tcp.local_addr(),
+            Conn::Pipe(p, _) => p.local.ok_or_else(|| io::ErrorKind::NotConnected.into()),
+        }
     }
 
     /// TLS facts of a client connection that arrived over TLS, taken out so the stream can
@@ -218,6 +221,7 @@ impl Conn {
         match self {
             Conn::Plain(_) => None,
             Conn::Tls(t) => t.info.take(),
+            Conn::Pipe(_, info) => info.take(),
         }
     }
 
@@ -231,6 +235,7 @@ impl Conn {
         match self {
             Conn::Plain(s) => s.ready(interest).await,
             Conn::Tls(t) => t.ready(interest).await,
+            Conn::Pipe(p, _) => p.ready(interest).await,
         }
     }
 
@@ -240,6 +245,15 @@ impl Conn {
         match self {
             Conn::Plain(s) => crate::net::read_into(s, buf),
             Conn::Tls(t) => t.try_read_into(buf),
+            Conn::Pipe(p, _) => {
+                let r = p.try_read(buf.spare());
+                match r {
+                    Ok(n) => buf.filled(n),
+                    Err(ref e) if e.kind() == io::ErrorKind::WouldBlock => buf.release_if_empty(),
+                    Err(_) => {}
+                }
+                r
+            }
         }
     }
 
@@ -250,6 +264,7 @@ impl Conn {
             let r = match self {
                 Conn::Plain(s) => s.try_read(out),
                 Conn::Tls(t) => t.try_read(out),
+                Conn::Pipe(p, _) => p.try_read(out),
             };
             match r {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -263,6 +278,7 @@ impl Conn {
         match self {
             Conn::Plain(s) => s.try_write(data),
             Conn::Tls(t) => t.try_write(data),
+            Conn::Pipe(p, _) => p.try_write(data),
         }
     }
 
@@ -282,6 +298,7 @@ impl Conn {
                 }
                 t.flush().await
             }
+            Conn::Pipe(p, _) => p.write_all(data).await,
         }
     }
 
@@ -294,6 +311,10 @@ impl Conn {
                 t.flush().await?;
                 t.tcp.shutdown().await
             }
+            Conn::Pipe(p, _) => {
+                p.shutdown();
+                Ok(())
+            }
         }
     }
 
@@ -303,7 +324,7 @@ impl Conn {
     pub fn has_bytes_or_eof(&self) -> bool {
         match self {
             Conn::Plain(s) => crate::net::has_bytes_or_eof(s),
-            Conn::Tls(_) => true,
+            Conn::Tls(_) | Conn::Pipe(..) => true,
         }
     }
 
@@ -328,6 +349,129 @@ impl Conn {
                     Ok(()) => {}
                 }
             },
+            Conn::Pipe(..) => false,
+        }
+    }
+
+    /// The ALPN protocol negotiated on a TLS connection.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Conn::Tls(t) => t.tls.alpn_protocol(),
+            _ => None,
+        }
+    }
+}
+
+// AsyncRead/AsyncWrite for the HTTP/2 codec, which drives the connection itself.
+impl tokio::io::AsyncRead for Conn {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        use std::task::Poll;
+        match self.get_mut() {
+            Conn::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(t) => loop {
+                let _ = t.flush_nb();
+                match t.try_read(buf.initialize_unfilled()) {
+                    Ok(n) => {
+                        buf.advance(n);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::task::ready!(t.tcp.poll_read_ready(cx))?;
+                    }
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            },
+            Conn::Pipe(p, _) => loop {
+                std::task::ready!(p.poll_ready(cx, Interest::READABLE))?;
+                match p.try_read(buf.initialize_unfilled()) {
+                    Ok(n) => {
+                        buf.advance(n);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            },
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Conn {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        use std::task::Poll;
+        match self.get_mut() {
+            Conn::Plain(s) => std::pin::Pin::new(s).poll_write(cx, data),
+            Conn::Tls(t) => loop {
+                t.flush_nb()?;
+                if t.tls.wants_write() {
+                    std::task::ready!(t.tcp.poll_write_ready(cx))?;
+                    continue;
+                }
+                let n = t.tls.writer().write(data)?;
+                t.flush_nb()?;
+                return Poll::Ready(Ok(n));
+            },
+            Conn::Pipe(p, _) => loop {
+                std::task::ready!(p.poll_ready(cx, Interest::WRITABLE))?;
+                match p.try_write(data) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    r => return Poll::Ready(r),
+                }
+            },
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        use std::task::Poll;
+        match self.get_mut() {
+            Conn::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Conn::Tls(t) => loop {
+                t.flush_nb()?;
+                if !t.tls.wants_write() {
+                    return Poll::Ready(Ok(()));
+                }
+                std::task::ready!(t.tcp.poll_write_ready(cx))?;
+            },
+            Conn::Pipe(..) => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        use std::task::Poll;
+        match self.get_mut() {
+            Conn::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(t) => {
+                if !t.close_sent {
+                    t.tls.send_close_notify();
+                    t.close_sent = true;
+                }
+                loop {
+                    t.flush_nb()?;
+                    if !t.tls.wants_write() {
+                        break;
+                    }
+                    std::task::ready!(t.tcp.poll_write_ready(cx))?;
+                }
+                std::pin::Pin::new(&mut t.tcp).poll_shutdown(cx)
+            }
+            Conn::Pipe(p, _) => {
+                p.shutdown();
+                Poll::Ready(Ok(()))
+            }
         }
     }
 }
@@ -435,6 +579,7 @@ pub async fn accept(
             tls: rustls::Connection::Server(conn),
             tcp_eof: false,
             plain_ready: false,
+            close_sent: false,
             info: None,
         };
         complete_handshake(&mut t).await?;
@@ -461,6 +606,7 @@ pub async fn connect(
             tls: rustls::Connection::Client(conn),
             tcp_eof: false,
             plain_ready: false,
+            close_sent: false,
             info: None,
         };
         complete_handshake(&mut t).await?;

@@ -62,6 +62,8 @@ struct ListenerCtx {
     tls: Option<Arc<sluice_tls::BindAcceptor>>,
     /// The listener's name in logs.
     label: Arc<str>,
+    /// `proto h2`: clients speak HTTP/2 from the first byte.
+    h2: bool,
 }
 
 async fn accept_loop(
@@ -126,6 +128,7 @@ async fn accept_loop(
                 let rt = rt.clone();
                 let tls = lc.tls.clone();
                 let label = lc.label.clone();
+                let h2_bind = lc.h2;
                 tokio::spawn(async move {
                     let _slots = Slots { rt: &rt, fe: fe_id };
                     let fe = &rt.frontends[fe_id];
@@ -145,7 +148,12 @@ async fn accept_loop(
                             }
                         }
                     };
+                    // HTTP/2 when ALPN chose it, or on a `proto h2` bind (prior knowledge).
+                    let h2 = fe.mode == Mode::Http && (h2_bind || conn.alpn() == Some(b"h2"));
                     match fe.mode {
+                        Mode::Http if h2 => {
+                            crate::stream_h2::serve(rt.clone(), fe_id, conn, peer, now).await
+                        }
                         Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
                         Mode::Tcp => crate::stream_tcp::serve(&rt, fe, conn, peer, now).await,
                     }
@@ -186,6 +194,7 @@ pub fn start(
                     fe: l.frontend,
                     tls: tls.clone(),
                     label: label.clone(),
+                    h2: l.h2,
                 };
                 v.push((lc, s));
             }

@@ -58,6 +58,7 @@ pub fn parse(
         name: None,
         v6only: None,
         ssl: None,
+        proto_h2: false,
         location: loc.clone(),
     };
     let prefix = format!("'bind {spec}' in section '{section}'");
@@ -124,12 +125,26 @@ pub fn parse(
             "prefer-client-ciphers" => tls.prefer_client_ciphers = true,
             "no-ca-names" => tls.no_ca_names = true,
             _ if methods.option(kw) => {}
-            "proto" if arg == Some("h2") => {
-                diags.push(Diagnostic::alert(
-                    loc,
-                    format!("{prefix} : 'proto h2' : HTTP/2 is not supported by Sluice yet."),
-                ));
-                return None;
+            "proto" => {
+                match arg {
+                    Some("h2") => bind.proto_h2 = true,
+                    Some("h1") => bind.proto_h2 = false,
+                    Some(other) => {
+                        diags.push(Diagnostic::alert(
+                            loc,
+                            format!("{prefix} : 'proto' :  unknown MUX protocol '{other}'"),
+                        ));
+                        return None;
+                    }
+                    None => {
+                        diags.push(Diagnostic::alert(
+                            loc,
+                            format!("{prefix} : 'proto' : missing value"),
+                        ));
+                        return None;
+                    }
+                }
+                i += 1;
             }
             _ if BIND_KEYWORDS.contains(&kw) => {
                 diags.push(Diagnostic::alert(
@@ -420,7 +435,7 @@ mod tests {
             ("bind :80 foo", "'bind :80' in section 'frontend': unknown keyword 'foo'"),
             ("bind :80 naem x", "'bind :80' in section 'frontend': unknown keyword 'naem'; did you mean 'name' maybe ?"),
             ("bind :443 ssl crt /x.pem generate-certificates", "'bind :443' in section 'frontend' : 'generate-certificates' is not supported by Sluice yet (Sluice's TLS does not implement this setting yet)."),
-            ("bind :443 ssl crt /x.pem proto h2", "'bind :443' in section 'frontend' : 'proto h2' : HTTP/2 is not supported by Sluice yet."),
+            ("bind :443 ssl crt /x.pem proto h3", "'bind :443' in section 'frontend' : 'proto' :  unknown MUX protocol 'h3'"),
             ("bind :443 ssl crt /x.pem verify foo", "parsing [b.cfg:4] : 'bind :443' in section 'frontend' : 'verify' : unknown verify method 'foo', only 'none', 'optional', and 'required' are supported"),
             ("bind :443 ssl crt /x.pem verify", "'bind :443' in section 'frontend' : 'verify' : missing verify method"),
             ("bind :443 ssl crt", "parsing [b.cfg:4] : 'bind :443' in section 'frontend' : 'crt' : missing certificate location"),

@@ -8,6 +8,7 @@ mod support;
 mod balancing;
 mod checks;
 mod config_check;
+mod h2;
 mod http1;
 mod logs;
 mod process;

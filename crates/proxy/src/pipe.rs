@@ -1,0 +1,213 @@
+//! An in-memory, bounded, two-way byte pipe with readiness: how an HTTP/2 stream hands its
+//! request to the HTTP/1 stream machinery (rules, balancing, server connections, logs) as if
+//! it were a client connection, and reads the response back.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use tokio::io::{Interest, Ready};
+
+/// Bytes buffered per direction before the writer must wait.
+const CAPACITY: usize = 64 * 1024;
+
+#[derive(Default)]
+struct Chan {
+    data: VecDeque<u8>,
+    /// The writing end shut down or went away: a drained channel reads as end of stream.
+    writer_closed: bool,
+    /// The reading end went away: writes fail.
+    reader_gone: bool,
+    read_waker: Option<Waker>,
+    write_waker: Option<Waker>,
+}
+
+fn lock(c: &Mutex<Chan>) -> MutexGuard<'_, Chan> {
+    c.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn wake(w: &mut Option<Waker>) {
+    if let Some(w) = w.take() {
+        w.wake();
+    }
+}
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    rx: Arc<Mutex<Chan>>,
+    tx: Arc<Mutex<Chan>>,
+    /// The address the real client connected to (`dst` for rules).
+    pub local: Option<SocketAddr>,
+}
+
+/// A connected pair of ends.
+pub fn pair(local: Option<SocketAddr>) -> (PipeEnd, PipeEnd) {
+    let a = Arc::new(Mutex::new(Chan::default()));
+    let b = Arc::new(Mutex::new(Chan::default()));
+    (
+        PipeEnd {
+            rx: a.clone(),
+            tx: b.clone(),
+            local,
+        },
+        PipeEnd {
+            rx: b,
+            tx: a,
+            local,
+        },
+    )
+}
+
+impl PipeEnd {
+    /// Readiness for `interest`, registering the waker when nothing is ready.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        let mut r = Ready::EMPTY;
+        if interest.is_readable() {
+            let mut rx = lock(&self.rx);
+            if !rx.data.is_empty() {
+                r |= Ready::READABLE;
+            } else if rx.writer_closed {
+                r |= Ready::READABLE | Ready::READ_CLOSED;
+            } else {
+                rx.read_waker = Some(cx.waker().clone());
+            }
+        }
+        if interest.is_writable() {
+            let mut tx = lock(&self.tx);
+            if tx.data.len() < CAPACITY || tx.reader_gone {
+                r |= Ready::WRITABLE;
+            } else {
+                tx.write_waker = Some(cx.waker().clone());
+            }
+        }
+        if r.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(r))
+        }
+    }
+
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        std::future::poll_fn(|cx| self.poll_ready(cx, interest)).await
+    }
+
+    /// Reads what is buffered; 0 at end of stream, `WouldBlock` when empty.
+    pub fn try_read(&self, out: &mut [u8]) -> io::Result<usize> {
+        let mut rx = lock(&self.rx);
+        if rx.data.is_empty() {
+            return if rx.writer_closed {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = out.len().min(rx.data.len());
+        for (o, b) in out.iter_mut().zip(rx.data.drain(..n)) {
+            *o = b;
+        }
+        wake(&mut rx.write_waker);
+        Ok(n)
+    }
+
+    /// Buffers what fits; `WouldBlock` when full, `BrokenPipe` when the reader is gone.
+    pub fn try_write(&self, data: &[u8]) -> io::Result<usize> {
+        let mut tx = lock(&self.tx);
+        if tx.reader_gone {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        let room = CAPACITY.saturating_sub(tx.data.len());
+        if room == 0 && !data.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = room.min(data.len());
+        tx.data.extend(&data[..n]);
+        wake(&mut tx.read_waker);
+        Ok(n)
+    }
+
+    /// Reads, waiting for bytes; 0 at end of stream.
+    pub async fn read(&self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            self.ready(Interest::READABLE).await?;
+            match self.try_read(out) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return r,
+            }
+        }
+    }
+
+    /// Writes everything, waiting for room.
+    pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            self.ready(Interest::WRITABLE).await?;
+            match self.try_write(data) {
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// No more bytes from this end: the other reads end of stream once drained.
+    pub fn shutdown(&self) {
+        let mut tx = lock(&self.tx);
+        tx.writer_closed = true;
+        wake(&mut tx.read_waker);
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        self.shutdown();
+        let mut rx = lock(&self.rx);
+        rx.reader_gone = true;
+        rx.data.clear();
+        wake(&mut rx.write_waker);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn bytes_flow_both_ways_and_close_reads_as_eof() {
+        let (a, b) = pair(None);
+        a.write_all(b"request").await.unwrap();
+        let mut buf = [0u8; 16];
+        let n = b.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"request");
+        b.write_all(b"response").await.unwrap();
+        b.shutdown();
+        let n = a.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"response");
+        assert_eq!(a.read(&mut buf).await.unwrap(), 0);
+        // nothing buffered and not closed: would block
+        assert_eq!(
+            b.try_read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_pipe_waits_and_a_gone_reader_breaks_it() {
+        let (a, b) = pair(None);
+        let big = vec![7u8; CAPACITY];
+        a.write_all(&big).await.unwrap();
+        assert_eq!(
+            a.try_write(b"x").unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        let mut buf = vec![0u8; 1024];
+        assert_eq!(b.try_read(&mut buf).unwrap(), 1024);
+        assert_eq!(a.try_write(b"x").unwrap(), 1);
+        drop(b);
+        assert_eq!(
+            a.try_write(b"y").unwrap_err().kind(),
+            io::ErrorKind::BrokenPipe
+        );
+    }
+}

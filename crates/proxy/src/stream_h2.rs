@@ -1,0 +1,439 @@
+//! HTTP/2 from clients (RFC 9113; manual 5.1 `alpn h2`, `proto h2`): the `h2` codec drives
+//! the connection, and each stream is translated into an HTTP/1.1 exchange run by the HTTP/1
+//! stream ([`crate::stream_http::serve`]) over an in-memory pipe, so rules, balancing,
+//! queues, server connections and logs are the same whatever the client speaks. The
+//! response comes back the same way and is re-framed as HEADERS/DATA/trailers.
+//!
+//! Limits for the open internet (HAProxy's `tune.h2.*` defaults): 100 concurrent streams,
+//! 64 KiB initial windows, a header list bounded by `tune.bufsize`; the codec's own
+//! defences cap pending resets (CVE-2023-44487, "rapid reset") and CONTINUATION floods.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::{RecvStream, SendStream};
+use sluice_http::{parse_response, BodyKind, Limits, Method, ResponseHead};
+
+use crate::pipe::{self, PipeEnd};
+use crate::runtime::Runtime;
+use crate::transport::Conn;
+
+/// HAProxy's `tune.h2.max-concurrent-streams`.
+const MAX_CONCURRENT_STREAMS: u32 = 100;
+/// HAProxy's `tune.h2.initial-window-size`.
+const INITIAL_WINDOW: u32 = 65_535;
+/// Streams reset by the client before we accepted them, beyond which the connection is
+/// closed (rapid reset).
+const MAX_PENDING_RESETS: usize = 20;
+/// Read size from the pipe when relaying a response body.
+const CHUNK: usize = 16 * 1024;
+
+/// Headers that only mean something on one HTTP/1 connection (RFC 9113 8.2.2).
+fn hop_by_hop(name: &[u8]) -> bool {
+    [
+        &b"connection"[..],
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// Serves an HTTP/2 connection until it closes.
+pub async fn serve(
+    rt: Arc<Runtime>,
+    fe_id: usize,
+    client: Conn,
+    peer: SocketAddr,
+    accept_time: SystemTime,
+) {
+    let mut client = client;
+    let local = client.local_addr().ok();
+    let ssl = client.take_ssl_info();
+    let max_list = u32::try_from(rt.max_head).unwrap_or(u32::MAX);
+    let fe = &rt.frontends[fe_id];
+    let handshake = h2::server::Builder::new()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .initial_window_size(INITIAL_WINDOW)
+        .max_header_list_size(max_list)
+        .max_send_buffer_size(256 * 1024)
+        .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
+        .handshake::<_, Bytes>(client);
+    let mut h2conn = match fe.timeouts.client {
+        Some(t) => match tokio::time::timeout(t, handshake).await {
+            Ok(Ok(c)) => c,
+            _ => return,
+        },
+        None => match handshake.await {
+            Ok(c) => c,
+            Err(_) => return,
+        },
+    };
+    loop {
+        let next = match fe.timeouts.client {
+            // An idle HTTP/2 connection is closed after `timeout client` (or keep-alive).
+            Some(t) => {
+                let idle = fe.timeouts.http_keep_alive.unwrap_or(t);
+                match tokio::time::timeout(idle, h2conn.accept()).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        h2conn.graceful_shutdown();
+                        // Let the GOAWAY go out and streams in progress end.
+                        let _ = tokio::time::timeout(
+                            t,
+                            std::future::poll_fn(|cx| h2conn.poll_closed(cx)),
+                        )
+                        .await;
+                        return;
+                    }
+                }
+            }
+            None => h2conn.accept().await,
+        };
+        let Some(Ok((req, respond))) = next else {
+            return;
+        };
+        let rt = rt.clone();
+        let ssl = ssl.clone();
+        tokio::spawn(async move {
+            stream(rt, fe_id, req, respond, peer, local, ssl, accept_time).await;
+        });
+    }
+}
+
+/// One request stream: run it through the HTTP/1 stream over a pipe.
+#[allow(clippy::too_many_arguments)]
+async fn stream(
+    rt: Arc<Runtime>,
+    fe_id: usize,
+    req: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    ssl: Option<Box<sluice_tls::ConnInfo>>,
+    accept_time: SystemTime,
+) {
+    let (ours, theirs) = pipe::pair(local);
+    let method = Method::from_bytes(req.method().as_str().as_bytes());
+    let limits = Limits {
+        max_head: rt.max_head,
+        max_headers: rt.max_headers,
+    };
+    let h1 = async {
+        let fe = &rt.frontends[fe_id];
+        crate::stream_http::serve(&rt, fe, Conn::Pipe(theirs, ssl), peer, accept_time).await;
+    };
+    let (parts, body) = req.into_parts();
+    let send = send_request(&ours, parts, body);
+    let recv = recv_response(&ours, respond, method, &limits);
+    // The request and the response move at the same time (early responses, uploads).
+    let _ = tokio::join!(h1, send, recv);
+}
+
+/// Writes the request as HTTP/1.1 into the pipe: request line, headers (cookies joined,
+/// `host` from `:authority`), then the body, chunked when its length is unknown.
+async fn send_request(
+    pipe: &PipeEnd,
+    parts: http::request::Parts,
+    mut body: RecvStream,
+) -> std::io::Result<()> {
+    let mut head = crate::buffer::take_vec();
+    head.extend_from_slice(parts.method.as_str().as_bytes());
+    head.push(b' ');
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    head.extend_from_slice(
+        if parts.method == http::Method::CONNECT {
+            parts.uri.authority().map(|a| a.as_str()).unwrap_or("")
+        } else {
+            target
+        }
+        .as_bytes(),
+    );
+    // HAProxy logs HTTP/2 requests as `HTTP/2.0` and `req.ver` says 2.0; the request goes
+    // to HTTP/1 servers as HTTP/1.1 all the same.
+    head.extend_from_slice(b" HTTP/2.0\r\n");
+    if !parts.headers.contains_key(http::header::HOST) {
+        if let Some(a) = parts.uri.authority() {
+            head.extend_from_slice(b"host: ");
+            head.extend_from_slice(a.as_str().as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+    }
+    let mut cookies: Vec<&[u8]> = Vec::new();
+    for (name, value) in &parts.headers {
+        if hop_by_hop(name.as_str().as_bytes()) {
+            continue;
+        }
+        if name == http::header::COOKIE {
+            cookies.push(value.as_bytes());
+            continue;
+        }
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    if !cookies.is_empty() {
+        // HTTP/2 may split cookies; HTTP/1 wants one header joined by "; " (RFC 9113 8.2.3).
+        head.extend_from_slice(b"cookie: ");
+        head.extend_from_slice(&cookies.join(&b"; "[..]));
+        head.extend_from_slice(b"\r\n");
+    }
+    let has_body = !body.is_end_stream();
+    let chunked = has_body && !parts.headers.contains_key(http::header::CONTENT_LENGTH);
+    if chunked {
+        head.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    let w = pipe.write_all(&head).await;
+    crate::buffer::give_vec(head);
+    w?;
+    if has_body {
+        while let Some(data) = body.data().await {
+            let data = data.map_err(std::io::Error::other)?;
+            let n = data.len();
+            if chunked && n > 0 {
+                pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+                pipe.write_all(&data).await?;
+                pipe.write_all(b"\r\n").await?;
+            } else {
+                pipe.write_all(&data).await?;
+            }
+            let _ = body.flow_control().release_capacity(n);
+        }
+        if chunked {
+            let mut end = b"0\r\n".to_vec();
+            if let Ok(Some(trailers)) = body.trailers().await {
+                for (name, value) in &trailers {
+                    end.extend_from_slice(name.as_str().as_bytes());
+                    end.extend_from_slice(b": ");
+                    end.extend_from_slice(value.as_bytes());
+                    end.extend_from_slice(b"\r\n");
+                }
+            }
+            end.extend_from_slice(b"\r\n");
+            pipe.write_all(&end).await?;
+        }
+    }
+    // One request per stream: the HTTP/1 side sees the end of its "connection" once the
+    // response is out.
+    pipe.shutdown();
+    Ok(())
+}
+
+/// Reads the HTTP/1 response from the pipe and sends it on the stream.
+async fn recv_response(
+    pipe: &PipeEnd,
+    mut respond: SendResponse<Bytes>,
+    method: Method,
+    limits: &Limits,
+) -> std::io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut head = ResponseHead::new();
+    let mut chunk = vec![0u8; CHUNK];
+    // ---- the final response head (interim 1xx answers are dropped)
+    loop {
+        match parse_response(&buf, limits, method, &mut head) {
+            Ok(true) if (100..200).contains(&head.status) && head.status != 101 => {
+                buf.drain(..head.head_len);
+                continue;
+            }
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(_) => {
+                respond.send_reset(h2::Reason::PROTOCOL_ERROR);
+                return Ok(());
+            }
+        }
+        let n = pipe.read(&mut chunk).await?;
+        if n == 0 {
+            // Closed without an answer (reject, silent-drop): refuse the stream.
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let mut resp = http::Response::builder().status(head.status);
+    for h in &head.headers {
+        let name = h.name.of(&buf);
+        if hop_by_hop(name) {
+            continue;
+        }
+        resp = resp.header(name, trim(h.value.of(&buf)));
+    }
+    let Ok(resp) = resp.body(()) else {
+        respond.send_reset(h2::Reason::INTERNAL_ERROR);
+        return Ok(());
+    };
+    let end_now = head.body == BodyKind::Empty || head.body == BodyKind::ContentLength(0);
+    let mut out = match respond.send_response(resp, end_now) {
+        Ok(s) => s,
+        Err(_) => return Ok(()),
+    };
+    if end_now {
+        return Ok(());
+    }
+    buf.drain(..head.head_len);
+    match head.body {
+        BodyKind::ContentLength(mut left) => loop {
+            let take = (left.min(buf.len() as u64)) as usize;
+            if take > 0 {
+                let last = take as u64 == left;
+                send(&mut out, Bytes::copy_from_slice(&buf[..take]), last).await?;
+                buf.drain(..take);
+                left -= take as u64;
+            }
+            if left == 0 {
+                return Ok(());
+            }
+            let n = pipe.read(&mut chunk).await?;
+            if n == 0 {
+                out.send_reset(h2::Reason::INTERNAL_ERROR);
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        },
+        BodyKind::UntilClose => {
+            if !buf.is_empty() {
+                send(&mut out, Bytes::from(std::mem::take(&mut buf)), false).await?;
+            }
+            loop {
+                let n = pipe.read(&mut chunk).await?;
+                if n == 0 {
+                    return send(&mut out, Bytes::new(), true).await;
+                }
+                send(&mut out, Bytes::copy_from_slice(&chunk[..n]), false).await?;
+            }
+        }
+        BodyKind::Chunked => relay_chunked(pipe, &mut out, buf, &mut chunk).await,
+        BodyKind::Empty => Ok(()),
+    }
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &v[start..end.max(start)]
+}
+
+/// Sends data within the stream's flow-control window.
+async fn send(out: &mut SendStream<Bytes>, mut data: Bytes, end: bool) -> std::io::Result<()> {
+    let to_io = |e: h2::Error| std::io::Error::other(e);
+    if data.is_empty() {
+        return out.send_data(data, end).map_err(to_io);
+    }
+    while !data.is_empty() {
+        out.reserve_capacity(data.len());
+        let granted = match std::future::poll_fn(|cx| out.poll_capacity(cx)).await {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return Err(to_io(e)),
+            None => return Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if granted == 0 {
+            continue;
+        }
+        let piece = data.split_to(granted.min(data.len()));
+        out.send_data(piece, end && data.is_empty())
+            .map_err(to_io)?;
+    }
+    Ok(())
+}
+
+/// Decodes a chunked HTTP/1 body into DATA frames, and its trailers into a trailing
+/// HEADERS frame (gRPC status travels there).
+async fn relay_chunked(
+    pipe: &PipeEnd,
+    out: &mut SendStream<Bytes>,
+    mut buf: Vec<u8>,
+    chunk: &mut [u8],
+) -> std::io::Result<()> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
+    loop {
+        // a size line
+        let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+            if buf.len() > 1024 {
+                return Err(bad());
+            }
+            if fill(pipe, &mut buf, chunk).await? == 0 {
+                return Err(bad());
+            }
+            continue;
+        };
+        let line = &buf[..eol];
+        let digits = line.split(|&b| b == b';').next().unwrap_or(b"");
+        let size = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .ok_or_else(bad)?;
+        buf.drain(..eol + 2);
+        if size == 0 {
+            // trailers until an empty line
+            let mut trailers = http::HeaderMap::new();
+            loop {
+                let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+                    if buf.len() > 16 * 1024 || fill(pipe, &mut buf, chunk).await? == 0 {
+                        return Err(bad());
+                    }
+                    continue;
+                };
+                if eol == 0 {
+                    break;
+                }
+                if let Some(colon) = buf[..eol].iter().position(|&b| b == b':') {
+                    let name = http::HeaderName::from_bytes(trim(&buf[..colon]));
+                    let value = http::HeaderValue::from_bytes(trim(&buf[colon + 1..eol]));
+                    if let (Ok(n), Ok(v)) = (name, value) {
+                        trailers.append(n, v);
+                    }
+                }
+                buf.drain(..eol + 2);
+            }
+            return if trailers.is_empty() {
+                send(out, Bytes::new(), true).await
+            } else {
+                out.send_trailers(trailers).map_err(std::io::Error::other)
+            };
+        }
+        let mut left = size;
+        while left > 0 {
+            if buf.is_empty() && fill(pipe, &mut buf, chunk).await? == 0 {
+                return Err(bad());
+            }
+            let take = left.min(buf.len());
+            send(out, Bytes::copy_from_slice(&buf[..take]), false).await?;
+            buf.drain(..take);
+            left -= take;
+        }
+        // the CRLF after the chunk data
+        while buf.len() < 2 {
+            if fill(pipe, &mut buf, chunk).await? == 0 {
+                return Err(bad());
+            }
+        }
+        if &buf[..2] != b"\r\n" {
+            return Err(bad());
+        }
+        buf.drain(..2);
+    }
+}
+
+async fn fill(pipe: &PipeEnd, buf: &mut Vec<u8>, chunk: &mut [u8]) -> std::io::Result<usize> {
+    let n = pipe.read(chunk).await?;
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(n)
+}

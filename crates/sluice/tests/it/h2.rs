@@ -1,0 +1,215 @@
+//! HTTP/2 clients (ALPN `h2` over TLS, and `proto h2` in clear) in front of HTTP/1 backends:
+//! requests and responses translated both ways, streams multiplexed, rules and logs as for
+//! HTTP/1, trailers kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice_tls::rustls::{pki_types::ServerName, ClientConfig};
+
+use crate::support::{free_port, tempdir, Backend, Behaviour, Sluice};
+use crate::tls::{provider, roots, write, Ca};
+use crate::{defaults, servers};
+
+/// A response as an HTTP/2 client sees it.
+#[derive(Debug)]
+struct H2Response {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+    trailers: Option<http::HeaderMap>,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+type Sender = h2::client::SendRequest<Bytes>;
+
+/// Opens an HTTP/2 connection: over TLS with ALPN `h2` when `ca` is given, else in clear
+/// (prior knowledge). The connection is driven by a spawned task.
+async fn connect(port: u16, tls: Option<(&Ca, &str)>) -> Sender {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let send = match tls {
+        Some((ca, sni)) => {
+            let mut cfg = ClientConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots(ca))
+                .with_no_client_auth();
+            cfg.alpn_protocols = vec![b"h2".to_vec()];
+            let name = ServerName::try_from(sni.to_string()).unwrap();
+            let io = sluice_proxy::transport::connect(tcp, Arc::new(cfg), name, None)
+                .await
+                .unwrap();
+            assert_eq!(io.alpn(), Some(&b"h2"[..]), "ALPN did not pick h2");
+            let (send, conn) = h2::client::handshake(io).await.unwrap();
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            send
+        }
+        None => {
+            let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            send
+        }
+    };
+    send.ready().await.unwrap()
+}
+
+async fn request(
+    send: &mut Sender,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> H2Response {
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(format!("https://test.example{path}"));
+    for (n, v) in headers {
+        b = b.header(*n, *v);
+    }
+    let req = b.body(()).unwrap();
+    let (resp, mut stream) = send.send_request(req, body.is_none()).unwrap();
+    if let Some(body) = body {
+        stream
+            .send_data(Bytes::copy_from_slice(body), true)
+            .unwrap();
+    }
+    let resp = tokio::time::timeout(Duration::from_secs(10), resp)
+        .await
+        .expect("response in time")
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let mut recv = resp.into_body();
+    let mut out = Vec::new();
+    while let Some(d) = recv.data().await {
+        let d = d.unwrap();
+        let _ = recv.flow_control().release_capacity(d.len());
+        out.extend_from_slice(&d);
+    }
+    let trailers = recv.trailers().await.unwrap();
+    H2Response {
+        status,
+        headers,
+        body: out,
+        trailers,
+    }
+}
+
+/// Over TLS with ALPN h2: concurrent streams on one connection reach the HTTP/1 backends
+/// (balanced, with `host` from `:authority`), a body of unknown length goes up chunked,
+/// rules deny per stream, and every stream is logged.
+#[test]
+fn h2_over_tls_reaches_http1_backends() {
+    let ca = Ca::new("Test CA");
+    let dir = tempdir();
+    let crt = write(
+        &dir,
+        "a.pem",
+        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
+    );
+    let b1 = Backend::start("s1", Behaviour::Hello);
+    let b2 = Backend::start("s2", Behaviour::Hello);
+    let echo = Backend::start("echo", Behaviour::EchoBody);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    log stdout format raw local0\n{}    log global\n    option httplog\nfrontend fe\n    bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n    http-request deny if {{ path /blocked }}\n    use_backend echo if {{ path_beg /echo }}\n    default_backend be\nbackend be\n{}backend echo\n{}",
+        defaults("http"),
+        crt.display(),
+        servers(&[&b1, &b2], ""),
+        servers(&[&echo], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let mut send = connect(port, Some((&ca, "a.example.com"))).await;
+        // several streams at once on the one connection
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let mut send = send.clone();
+            tasks.push(tokio::spawn(async move {
+                request(
+                    &mut send,
+                    "GET",
+                    &format!("/item/{i}"),
+                    &[("cookie", "a=1"), ("cookie", "b=2")],
+                    None,
+                )
+                .await
+            }));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.status, 200);
+            let server = r.headers["x-server"].to_str().unwrap().to_string();
+            assert_eq!(r.body, format!("hello from {server}\n").as_bytes());
+            assert!(r.headers.get("connection").is_none());
+            seen.insert(server);
+        }
+        assert_eq!(seen.len(), 2, "both servers took streams: {seen:?}");
+        let head = b1.last_head.lock().unwrap().to_ascii_lowercase();
+        assert!(
+            head.starts_with("get /item/") && head.contains(" http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("host: test.example"), "{head}");
+        assert!(head.contains("cookie: a=1; b=2"), "{head}");
+        let r = request(&mut send, "GET", "/blocked", &[], None).await;
+        assert_eq!(r.status, 403);
+        let body = vec![b'z'; 100_000];
+        let r = request(&mut send, "POST", "/echo", &[], Some(&body)).await;
+        assert_eq!(r.status, 200);
+        let sum = 100_000u64 * u64::from(b'z');
+        assert_eq!(
+            String::from_utf8_lossy(&r.body),
+            format!("len=100000 sum={sum}\n")
+        );
+    });
+    let out = s.wait_output("\"POST /echo HTTP/2.0\"");
+    assert!(out.contains(" 403 "), "{out}");
+    assert_eq!(out.matches("fe be/s").count(), 6, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `proto h2` on a clear bind (prior knowledge), and a chunked HTTP/1 response whose
+/// trailers come back as HTTP/2 trailers (what gRPC status needs).
+#[test]
+fn h2c_prior_knowledge_and_trailers() {
+    let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\ngrpc-status: 0\r\ngrpc-message: fine\r\n\r\n".to_vec();
+    let be = Backend::start("grpc", Behaviour::Raw(raw));
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    default_backend be\nbackend be\n{}",
+        defaults("http"),
+        servers(&[&be], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let mut send = connect(port, None).await;
+        let r = request(
+            &mut send,
+            "POST",
+            "/pkg.Svc/Call",
+            &[("content-type", "application/grpc")],
+            Some(b"\0\0\0\0\0"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, b"hello world");
+        let t = r.trailers.expect("trailers");
+        assert_eq!(t["grpc-status"], "0");
+        assert_eq!(t["grpc-message"], "fine");
+    });
+}
