@@ -501,6 +501,8 @@ pub struct Server {
     pub maxqueue: u32,
     pub disabled: bool,
     pub ssl: ServerSsl,
+    /// `proto h2`: speak HTTP/2 to the server (h2c in clear, or h2 over `ssl`).
+    pub proto_h2: bool,
 }
 
 /// A `backend`, or the back half of a `listen`.

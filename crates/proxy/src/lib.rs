@@ -13,6 +13,7 @@ pub mod relay;
 pub mod rules;
 pub mod runtime;
 pub mod server_conn;
+pub mod server_h2;
 pub mod stream_h2;
 pub mod stream_http;
 pub mod stream_tcp;

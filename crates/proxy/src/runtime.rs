@@ -52,6 +52,8 @@ pub struct ServerRt {
     pub tls: Option<Arc<crate::tls_setup::ServerTlsRt>>,
     /// Whether the traffic itself is TLS (`ssl`), not only the checks (`check-ssl`).
     pub ssl: bool,
+    /// `proto h2`: HTTP/2 to the server.
+    pub h2: bool,
 }
 
 /// The balancer and its queue, behind one lock per backend (HAProxy holds `lbprm.lock`
@@ -277,6 +279,7 @@ fn build_backend(
         .map(|(i, s)| ServerRt {
             tls: tls.get_mut(i).and_then(Option::take),
             ssl: s.ssl.enabled,
+            h2: s.proto_h2,
             name: s.name.clone(),
             addr: s.addr,
             counters: Counters::default(),

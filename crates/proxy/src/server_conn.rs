@@ -44,6 +44,10 @@ pub fn take_idle(backend: usize, server: usize, tag: u64) -> Option<Conn> {
 
 /// Parks a server connection for reuse by a later request of this thread.
 pub fn put_idle(backend: usize, server: usize, tag: u64, s: Conn) {
+    // A pipe to an HTTP/2 stream carries one request; its connection is shared anyway.
+    if matches!(s, Conn::Pipe(..)) {
+        return;
+    }
     let _ = IDLE.try_with(|p| {
         let mut p = p.borrow_mut();
         let list = p.entry((backend, server)).or_default();
@@ -69,6 +73,13 @@ pub fn sni_tag(sni: Option<&str>) -> u64 {
 /// Drops every idle connection to a server (it went down).
 pub fn drop_idle(backend: usize, server: usize) {
     let _ = IDLE.try_with(|p| p.borrow_mut().remove(&(backend, server)));
+    crate::server_h2::forget(backend, server);
+}
+
+/// A request's "connection" on a shared HTTP/2 session. The HTTP/1 stream writes heads
+/// within its own bounds, so generous parse limits apply here.
+fn h2_stream(send: h2::client::SendRequest<bytes::Bytes>) -> Conn {
+    crate::server_h2::stream(send, 64 * 1024, 1024)
 }
 
 #[derive(Debug)]
@@ -162,6 +173,20 @@ pub async fn connect(
     .map_err(ConnectError::Assign)?;
     let mut name = sni(assigned.server);
     let mut tag = sni_tag(name.as_deref());
+    // An HTTP/2 server: every request of the thread shares one connection.
+    if reuse {
+        if let Some(send) = crate::server_h2::session(be.id, assigned.server) {
+            return Ok(Connected {
+                stream: h2_stream(send),
+                tag,
+                assigned,
+                retries: 0,
+                redispatched: false,
+                connect_time: Duration::ZERO,
+                reused: true,
+            });
+        }
+    }
     if reuse {
         if let Some(stream) = take_idle(be.id, assigned.server, tag) {
             return Ok(Connected {
@@ -180,7 +205,17 @@ pub async fn connect(
     loop {
         let start = Instant::now();
         let srv = &be.servers[assigned.server];
-        match connect_once(srv, name.as_deref(), be.timeouts.connect).await {
+        let opened = match connect_once(srv, name.as_deref(), be.timeouts.connect).await {
+            // `proto h2`, or `alpn h2` chosen by the server: start HTTP/2 on it.
+            Ok(c) if srv.h2 || c.alpn() == Some(b"h2") => {
+                match crate::server_h2::open(be.id, assigned.server, c).await {
+                    Ok(send) => Ok(h2_stream(send)),
+                    Err(_) => Err(false),
+                }
+            }
+            r => r,
+        };
+        match opened {
             Ok(stream) => {
                 return Ok(Connected {
                     stream,

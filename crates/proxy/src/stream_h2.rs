@@ -332,7 +332,11 @@ fn trim(v: &[u8]) -> &[u8] {
 }
 
 /// Sends data within the stream's flow-control window.
-async fn send(out: &mut SendStream<Bytes>, mut data: Bytes, end: bool) -> std::io::Result<()> {
+pub(crate) async fn send(
+    out: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+) -> std::io::Result<()> {
     let to_io = |e: h2::Error| std::io::Error::other(e);
     if data.is_empty() {
         return out.send_data(data, end).map_err(to_io);
@@ -356,7 +360,7 @@ async fn send(out: &mut SendStream<Bytes>, mut data: Bytes, end: bool) -> std::i
 
 /// Decodes a chunked HTTP/1 body into DATA frames, and its trailers into a trailing
 /// HEADERS frame (gRPC status travels there).
-async fn relay_chunked(
+pub(crate) async fn relay_chunked(
     pipe: &PipeEnd,
     out: &mut SendStream<Bytes>,
     mut buf: Vec<u8>,
@@ -432,7 +436,11 @@ async fn relay_chunked(
     }
 }
 
-async fn fill(pipe: &PipeEnd, buf: &mut Vec<u8>, chunk: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) async fn fill(
+    pipe: &PipeEnd,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+) -> std::io::Result<usize> {
     let n = pipe.read(chunk).await?;
     buf.extend_from_slice(&chunk[..n]);
     Ok(n)

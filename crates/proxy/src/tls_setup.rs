@@ -50,19 +50,6 @@ fn verify(v: SslVerify) -> Verify {
     }
 }
 
-/// A server's `alpn` list without `h2`, which Sluice cannot speak to servers yet: a server
-/// offered both then settles on HTTP/1.1. Says whether `h2` was dropped.
-fn alpn_list(text: Option<&str>) -> Result<(Vec<Vec<u8>>, bool), TlsError> {
-    let Some(text) = text else {
-        return Ok((Vec::new(), false));
-    };
-    let mut list = sluice_tls::parse_alpn(text)?;
-    let before = list.len();
-    list.retain(|p| p.as_slice() != b"h2");
-    let dropped = list.len() != before;
-    Ok((list, dropped))
-}
-
 fn addr_label(addrs: &[BindAddr]) -> String {
     match addrs.first() {
         Some(BindAddr::Inet(a)) => a.to_string(),
@@ -121,13 +108,10 @@ fn server_tls(
     loc: &Location,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Arc<ClientConfig>, TlsError> {
-    let (alpn, dropped_h2) = alpn_list(alpn)?;
-    if dropped_h2 {
-        warnings.push(Diagnostic::warning(
-            loc,
-            format!("'server {label}' : 'alpn' : HTTP/2 is not supported by Sluice yet; 'h2' is left out of the list."),
-        ));
-    }
+    let alpn = match alpn {
+        Some(text) => sluice_tls::parse_alpn(text)?,
+        None => Vec::new(),
+    };
     let t = ServerTls {
         verify: verify(s.verify),
         verifyhost: s.verifyhost.clone(),

@@ -154,6 +154,7 @@ pub fn server_template() -> Server {
         maxqueue: 0,
         disabled: false,
         ssl: ServerSsl::default(),
+        proto_h2: false,
     }
 }
 

@@ -260,6 +260,22 @@ fn apply_params(
             diags.push(bracket(loc, format!("{prefix}{msg}")));
             ok = false;
         };
+        if kw == "proto" {
+            match arg {
+                "h2" => srv.proto_h2 = true,
+                "h1" => srv.proto_h2 = false,
+                "" => {
+                    fail("'proto' : missing value.".to_string());
+                    return false;
+                }
+                other => {
+                    fail(format!("'proto' :  unknown MUX protocol '{other}'."));
+                    return false;
+                }
+            }
+            i += 2;
+            continue;
+        }
         let takes_arg = matches!(
             kw,
             "weight"

@@ -213,3 +213,132 @@ fn h2c_prior_knowledge_and_trailers() {
         assert_eq!(t["grpc-message"], "fine");
     });
 }
+
+/// An HTTP/2 (h2c) server answering `x-server: NAME`, the path, whether the request carried
+/// `te: trailers`, the request body length, a body and `grpc-status` trailers. Counts the
+/// connections it accepted.
+struct H2Backend {
+    port: u16,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn h2_backend(name: &'static str) -> H2Backend {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = connections.clone();
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let l = tokio::net::TcpListener::from_std(l).unwrap();
+            loop {
+                let Ok((s, _)) = l.accept().await else { return };
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let Ok(mut conn) = h2::server::handshake(s).await else {
+                        return;
+                    };
+                    while let Some(Ok((req, mut respond))) = conn.accept().await {
+                        tokio::spawn(async move {
+                            let te = req
+                                .headers()
+                                .get("te")
+                                .map(|v| v.to_str().unwrap_or("").to_string())
+                                .unwrap_or_default();
+                            let path = req.uri().path().to_string();
+                            let authority = req
+                                .uri()
+                                .authority()
+                                .map(|a| a.to_string())
+                                .unwrap_or_default();
+                            let mut body = req.into_body();
+                            let mut len = 0usize;
+                            while let Some(Ok(d)) = body.data().await {
+                                len += d.len();
+                                let _ = body.flow_control().release_capacity(d.len());
+                            }
+                            let resp = http::Response::builder()
+                                .status(200)
+                                .header("x-server", name)
+                                .header("x-path", path)
+                                .header("x-te", te)
+                                .header("x-authority", authority)
+                                .header("x-len", len.to_string())
+                                .body(())
+                                .unwrap();
+                            let Ok(mut out) = respond.send_response(resp, false) else {
+                                return;
+                            };
+                            let _ = out.send_data(Bytes::from_static(b"h2 says hi"), false);
+                            let mut t = http::HeaderMap::new();
+                            t.insert("grpc-status", http::HeaderValue::from_static("0"));
+                            let _ = out.send_trailers(t);
+                        });
+                    }
+                });
+            }
+        });
+    });
+    H2Backend { port, connections }
+}
+
+/// HTTP/2 end to end (`proto h2` on the bind and on the server): requests share one server
+/// connection, `te: trailers` and the body go up, trailers come back (gRPC's path); an
+/// HTTP/1.1 client of the same backend gets the answer chunked with its trailers.
+#[test]
+fn h2_to_h2_servers_keep_trailers_and_share_a_connection() {
+    let be = h2_backend("h2srv");
+    let (p2, p1) = (free_port(), free_port());
+    // One worker thread: the connection count below is per thread.
+    let cfg = format!(
+        "global\n    nbthread 1\n{}frontend fe2\n    bind 127.0.0.1:{p2} proto h2\n    default_backend be\nfrontend fe1\n    bind 127.0.0.1:{p1}\n    default_backend be\nbackend be\n    server h2srv 127.0.0.1:{} proto h2\n",
+        defaults("http"),
+        be.port
+    );
+    let _s = Sluice::start_with(&cfg, &[p2, p1], &[]);
+    runtime().block_on(async {
+        let mut send = connect(p2, None).await;
+        for i in 0..3 {
+            let r = request(
+                &mut send,
+                "POST",
+                &format!("/pkg.Svc/M{i}"),
+                &[("te", "trailers"), ("content-type", "application/grpc")],
+                Some(b"\0\0\0\0\x05hello"),
+            )
+            .await;
+            assert_eq!(r.status, 200);
+            assert_eq!(r.headers["x-server"], "h2srv");
+            assert_eq!(r.headers["x-path"], format!("/pkg.Svc/M{i}").as_str());
+            assert_eq!(r.headers["x-te"], "trailers");
+            assert_eq!(r.headers["x-authority"], "test.example");
+            assert_eq!(r.headers["x-len"], "10");
+            assert_eq!(r.body, b"h2 says hi");
+            assert_eq!(r.trailers.expect("trailers")["grpc-status"], "0");
+        }
+    });
+    let mut c = crate::support::Client::connect(p1);
+    c.send(b"GET /plain HTTP/1.1\r\nhost: h1.example\r\n\r\n");
+    let mut head = crate::support::read_head(&mut c.r).unwrap();
+    head.make_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    assert!(head.contains("x-authority: h1.example"), "{head}");
+    let mut rest = String::new();
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut c.r, &mut line).unwrap() == 0
+            || line == "\r\n" && rest.contains("grpc-status")
+        {
+            break;
+        }
+        rest.push_str(&line);
+    }
+    assert!(rest.contains("h2 says hi"), "{rest}");
+    assert!(rest.contains("grpc-status: 0"), "{rest}");
+    assert_eq!(
+        be.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "every request went over one HTTP/2 connection"
+    );
+}
