@@ -145,7 +145,8 @@ async fn connect_once(
         None => Ok(Conn::Plain(tcp)),
         Some(tls) => {
             let name = sluice_tls::server_name(sni, srv.addr.ip());
-            transport::connect(tcp, tls.config.clone(), name, deadline)
+            // Boxed: a handshake's state would otherwise enlarge every request's future.
+            Box::pin(transport::connect(tcp, tls.config.clone(), name, deadline))
                 .await
                 .map_err(|e| matches!(e, transport::HandshakeError::Timeout))
         }
@@ -208,7 +209,7 @@ pub async fn connect(
         let opened = match connect_once(srv, name.as_deref(), be.timeouts.connect).await {
             // `proto h2`, or `alpn h2` chosen by the server: start HTTP/2 on it.
             Ok(c) if srv.h2 || c.alpn() == Some(b"h2") => {
-                match crate::server_h2::open(be.id, assigned.server, c).await {
+                match Box::pin(crate::server_h2::open(be.id, assigned.server, c)).await {
                     Ok(send) => Ok(h2_stream(send)),
                     Err(_) => Err(false),
                 }

@@ -127,7 +127,13 @@ fn server_tls(
         no_tls_tickets: s.no_tls_tickets,
     };
     let mut ws = Vec::new();
-    let cfg = sluice_tls::client_config_with_warnings(&t, &mut ws)?;
+    let mut cfg = sluice_tls::client_config_with_warnings(&t, &mut ws)?;
+    if s.no_ssl_reuse {
+        // `no-ssl-reuse`: a full handshake on every connection.
+        let mut c = (*cfg).clone();
+        c.resumption = sluice_tls::rustls::client::Resumption::disabled();
+        cfg = Arc::new(c);
+    }
     for w in ws {
         warnings.push(Diagnostic::warning(loc, format!("'server {label}' : {w}")));
     }

@@ -66,6 +66,49 @@ struct ListenerCtx {
     h2: bool,
 }
 
+/// One accepted connection, start to end: TLS handshake when the bind has `ssl`, then the
+/// stream of its mode and protocol.
+async fn session(
+    rt: Arc<Runtime>,
+    fe_id: usize,
+    sock: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    tls: Option<Arc<sluice_tls::BindAcceptor>>,
+    label: Arc<str>,
+    h2_bind: bool,
+) {
+    let _slots = Slots { rt: &rt, fe: fe_id };
+    let fe = &rt.frontends[fe_id];
+    let now = SystemTime::now();
+    let conn = match tls {
+        None => Conn::Plain(sock),
+        Some(acc) => {
+            // The handshake is bounded by `timeout client`, as HAProxy bounds an embryonic
+            // session. Boxed, as HTTP/2 below: a task is as large as its largest state, and
+            // idle HTTP/1 connections are the many.
+            let deadline = fe.timeouts.client.map(|t| Instant::now() + t);
+            match Box::pin(crate::transport::accept(sock, &acc, deadline)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    log_handshake_failure(fe, peer, now, &label, &e);
+                    return;
+                }
+            }
+        }
+    };
+    // Only handshake failures are logged with the listener's name.
+    drop(label);
+    // HTTP/2 when ALPN chose it, or on a `proto h2` bind (prior knowledge).
+    let h2 = fe.mode == Mode::Http && (h2_bind || conn.alpn() == Some(b"h2"));
+    match fe.mode {
+        Mode::Http if h2 => {
+            Box::pin(crate::stream_h2::serve(rt.clone(), fe_id, conn, peer, now)).await
+        }
+        Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
+        Mode::Tcp => Box::pin(crate::stream_tcp::serve(&rt, fe, conn, peer, now)).await,
+    }
+}
+
 async fn accept_loop(
     rt: Arc<Runtime>,
     lc: ListenerCtx,
@@ -129,35 +172,7 @@ async fn accept_loop(
                 let tls = lc.tls.clone();
                 let label = lc.label.clone();
                 let h2_bind = lc.h2;
-                tokio::spawn(async move {
-                    let _slots = Slots { rt: &rt, fe: fe_id };
-                    let fe = &rt.frontends[fe_id];
-                    let now = SystemTime::now();
-                    let conn = match tls {
-                        None => Conn::Plain(sock),
-                        Some(acc) => {
-                            // The handshake is bounded by `timeout client`, as HAProxy
-                            // bounds an embryonic session.
-                            let deadline = fe.timeouts.client.map(|t| Instant::now() + t);
-                            match crate::transport::accept(sock, &acc, deadline).await {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    log_handshake_failure(fe, peer, now, &label, &e);
-                                    return;
-                                }
-                            }
-                        }
-                    };
-                    // HTTP/2 when ALPN chose it, or on a `proto h2` bind (prior knowledge).
-                    let h2 = fe.mode == Mode::Http && (h2_bind || conn.alpn() == Some(b"h2"));
-                    match fe.mode {
-                        Mode::Http if h2 => {
-                            crate::stream_h2::serve(rt.clone(), fe_id, conn, peer, now).await
-                        }
-                        Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
-                        Mode::Tcp => crate::stream_tcp::serve(&rt, fe, conn, peer, now).await,
-                    }
-                });
+                tokio::spawn(session(rt, fe_id, sock, peer, tls, label, h2_bind));
             }
             Err(_) => {
                 // Out of descriptors or a transient accept error: back off briefly rather
@@ -240,4 +255,40 @@ pub fn start(
         handles.push(h);
     }
     Ok(handles)
+}
+
+#[cfg(test)]
+mod tests {
+    /// What one idle HTTP/1 connection costs in task memory: the future of its task (the
+    /// per-request work is boxed apart and gone while idle). A guard against a large state
+    /// (a TLS handshake, an HTTP/2 session) growing every connection's task again.
+    #[test]
+    fn an_idle_http_connection_task_stays_small() {
+        let cfg = sluice_config::load_str(
+            "t.cfg",
+            "defaults\n    mode http\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n",
+            &|_| None,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let prepared = crate::prepare(&cfg.config).unwrap_or_else(|e| panic!("{e:?}"));
+        let rt = std::sync::Arc::new(
+            crate::Runtime::build(&cfg.config, prepared.rules, prepared.tls, 1).unwrap(),
+        );
+        let trt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        trt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (s, peer) = l.accept().await.unwrap();
+            let fut = super::session(rt.clone(), 0, s, peer, None, "1".into(), false);
+            let size = std::mem::size_of_val(&fut);
+            eprintln!("connection task future: {size} bytes");
+            assert!(size <= 1536, "the connection task future grew to {size} bytes");
+            drop(c);
+        });
+    }
 }
