@@ -2,18 +2,24 @@
 //! the value of the first matching key, or the default).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::entries::Entry;
 use super::{Entries, IndexCell, OutKind};
 use crate::error::ExprError;
 use crate::sample::{parse_int_full, Sample};
 
-/// The values of a map, by entry index.
+/// The values of a map, found from the payload a lookup gives.
 #[derive(Debug)]
 pub(crate) enum Values {
+    /// No values (ACLs): every match is `true`.
     None,
-    Str { buf: Vec<u8>, ends: Vec<u32> },
+    /// Strings: the payload is the entry's offset in the shared entries,
+    /// whose record holds the value (no copy).
+    Str(Arc<Entries>),
+    /// Parsed values, deduplicated; the payload is an index.
     Int(Vec<i64>),
     Ip(Vec<IpAddr>),
 }
@@ -34,59 +40,141 @@ pub(crate) fn parse_value(out: OutKind, v: &[u8]) -> Result<Sample<'static>, Exp
     }
 }
 
-impl Values {
-    pub fn build(out: OutKind, entries: &Entries) -> Result<Self, ExprError> {
-        Ok(match out {
-            OutKind::None => Values::None,
-            OutKind::Str => {
-                let mut buf = Vec::new();
-                let mut ends = Vec::with_capacity(entries.len());
-                for (_, v) in entries.iter() {
-                    buf.extend_from_slice(v.unwrap_or_default());
-                    ends.push(buf.len() as u32);
-                }
-                Values::Str { buf, ends }
-            }
-            OutKind::Int | OutKind::Ip => {
-                let mut ints = Vec::new();
-                let mut ips = Vec::new();
-                for (_, v) in entries.iter() {
-                    match parse_value(out, v.unwrap_or_default())? {
-                        Sample::Int(i) => ints.push(i),
-                        Sample::Ip(a) => ips.push(a),
-                        _ => {}
-                    }
-                }
-                if out == OutKind::Int {
-                    Values::Int(ints)
-                } else {
-                    Values::Ip(ips)
-                }
-            }
+/// Gives each entry its payload while an index is built, then the values.
+pub(crate) struct ValuesBuilder {
+    out: OutKind,
+    strs: Option<Dedup>,
+    ints: Vec<i64>,
+    int_ids: HashMap<i64, u32>,
+    ips: Vec<IpAddr>,
+    ip_ids: HashMap<IpAddr, u32>,
+}
+
+impl ValuesBuilder {
+    /// With `shared`, entries with equal string values get the same
+    /// payload (that of the first), so that an IP set can merge their
+    /// neighbouring intervals and lookups of common values hit cached
+    /// records.
+    pub fn new(out: OutKind, shared: bool, entries: &Entries) -> Self {
+        ValuesBuilder {
+            out,
+            strs: (shared && out == OutKind::Str).then(|| Dedup::new(entries.len())),
+            ints: Vec::new(),
+            int_ids: HashMap::new(),
+            ips: Vec::new(),
+            ip_ids: HashMap::new(),
+        }
+    }
+
+    /// The payload of `e` (of `entries`): its offset, or that of the first
+    /// entry with its value, or for parsed values the index of its value.
+    pub fn payload(&mut self, entries: &Entries, e: &Entry<'_>) -> Result<u32, ExprError> {
+        let v = e.value.unwrap_or_default();
+        Ok(match self.out {
+            OutKind::None => e.off,
+            OutKind::Str => match &mut self.strs {
+                Some(d) => d.first(entries, e.off, v),
+                None => e.off,
+            },
+            OutKind::Int | OutKind::Ip => match parse_value(self.out, v)? {
+                Sample::Int(i) => *self.int_ids.entry(i).or_insert_with(|| {
+                    self.ints.push(i);
+                    self.ints.len() as u32 - 1
+                }),
+                Sample::Ip(a) => *self.ip_ids.entry(a).or_insert_with(|| {
+                    self.ips.push(a);
+                    self.ips.len() as u32 - 1
+                }),
+                _ => 0,
+            },
         })
     }
 
-    /// The value of entry `idx`.
-    pub fn get(&self, idx: u32) -> Option<Sample<'static>> {
-        let i = idx as usize;
+    pub fn finish(mut self, entries: &Arc<Entries>) -> Values {
+        match self.out {
+            OutKind::None => Values::None,
+            OutKind::Str => Values::Str(entries.clone()),
+            OutKind::Int => {
+                self.ints.shrink_to_fit();
+                Values::Int(self.ints)
+            }
+            OutKind::Ip => {
+                self.ips.shrink_to_fit();
+                Values::Ip(self.ips)
+            }
+        }
+    }
+}
+
+/// Open-addressing set of string values, each known by the offset of the
+/// first entry holding it: 8 bytes a slot, half full at most.
+struct Dedup {
+    /// (hash >> 32) << 32 | (offset + 1); 0: empty.
+    slots: Vec<u64>,
+}
+
+fn hash(b: &[u8]) -> u64 {
+    let mut h = 0x9e37_79b9_7f4a_7c15u64 ^ b.len() as u64;
+    for c in b.chunks(8) {
+        let mut x = [0u8; 8];
+        x[..c.len()].copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(x))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd)
+            .rotate_left(31);
+    }
+    (h ^ (h >> 29)).wrapping_mul(0xc4ce_b9fe_1a85_ec53)
+}
+
+impl Dedup {
+    fn new(n: usize) -> Self {
+        Dedup {
+            slots: vec![0; (n * 2).max(16).next_power_of_two()],
+        }
+    }
+
+    /// The offset of the first entry whose value is `v` (`off` if none).
+    fn first(&mut self, entries: &Entries, off: u32, v: &[u8]) -> u32 {
+        let h = hash(v);
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                self.slots[i] = (h & !0xffff_ffff) | (u64::from(off) + 1);
+                return off;
+            }
+            if s >> 32 == h >> 32 {
+                let o = (s as u32).wrapping_sub(1);
+                if entries.at(o).and_then(|e| e.value).unwrap_or_default() == v {
+                    return o;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+impl Values {
+    /// The value for a lookup's payload.
+    pub fn get(&self, payload: u32) -> Option<Sample<'static>> {
+        let i = payload as usize;
         match self {
             Values::None => Some(Sample::Bool(true)),
-            Values::Str { buf, ends } => {
-                let end = *ends.get(i)? as usize;
-                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-                Some(Sample::Str(Cow::Owned(buf[start..end].to_vec())))
+            Values::Str(e) => {
+                let v = e.at(payload)?.value.unwrap_or_default();
+                Some(Sample::Str(Cow::Owned(v.to_vec())))
             }
             Values::Int(v) => v.get(i).map(|x| Sample::Int(*x)),
             Values::Ip(v) => v.get(i).map(|x| Sample::Ip(*x)),
         }
     }
 
+    /// Heap bytes (shared entries not counted).
     pub fn bytes(&self) -> usize {
         match self {
-            Values::None => 0,
-            Values::Str { buf, ends } => buf.capacity() + ends.capacity() * 4,
+            Values::None | Values::Str(_) => 0,
             Values::Int(v) => v.capacity() * 8,
-            Values::Ip(v) => v.capacity() * 17,
+            Values::Ip(v) => v.capacity() * std::mem::size_of::<IpAddr>(),
         }
     }
 }
