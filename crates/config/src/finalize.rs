@@ -23,10 +23,28 @@ pub(crate) fn finalize(parser: Parser) -> (Config, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Parser {
         global,
+        defaults,
         proxies,
         userlists,
         ..
     } = parser;
+    // The named defaults sections whose rules proxies use, each once.
+    let mut defaults_rules: Vec<DefaultsRules> = Vec::new();
+    let mut rules_index = vec![None; defaults.len()];
+    for p in &proxies {
+        if let Some(i) = p.defaults_rules {
+            if rules_index[i].is_none() {
+                rules_index[i] = Some(defaults_rules.len());
+                let d = &defaults[i];
+                defaults_rules.push(DefaultsRules {
+                    name: d.name.clone(),
+                    location: d.location.clone(),
+                    rules: d.rules.clone(),
+                });
+            }
+        }
+    }
+    let defaults_of = |p: &ProxyDraft| p.defaults_rules.and_then(|i| rules_index[i]);
     // Backend indices first: frontends may name a backend declared after them.
     let mut be_index = vec![None; proxies.len()];
     let mut n = 0;
@@ -42,6 +60,7 @@ pub(crate) fn finalize(parser: Parser) -> (Config, Vec<Diagnostic>) {
         frontends: Vec::new(),
         backends: Vec::new(),
         userlists,
+        defaults_rules,
     };
     for (i, p) in proxies.iter().enumerate() {
         if p.has(FE) {
@@ -75,12 +94,19 @@ pub(crate) fn finalize(parser: Parser) -> (Config, Vec<Diagnostic>) {
                 (None, Kind::Listen) => be_index[i],
                 (None, _) => None,
             };
-            config
-                .frontends
-                .push(frontend(p, default_backend, &mut diags));
+            let mut fe = frontend(p, default_backend, &mut diags);
+            fe.defaults_rules = defaults_of(p);
+            config.frontends.push(fe);
         }
         if p.has(BE) {
-            config.backends.push(backend(p, &mut diags));
+            let mut be = backend(p, &mut diags);
+            // A listen's rules (its defaults' included) run once, in its frontend half.
+            be.defaults_rules = if p.kind == Kind::Backend {
+                defaults_of(p)
+            } else {
+                None
+            };
+            config.backends.push(be);
         }
         missing_timeouts(p, &mut diags);
         if p.has(BE) {
@@ -191,6 +217,9 @@ fn frontend(
         unique_id_header: p.unique_id_header.clone(),
         capture_request: p.capture_request.clone(),
         capture_response: p.capture_response.clone(),
+        capture_cookie: p.capture_cookie.clone(),
+        buffer_request: p.buffer_request,
+        defaults_rules: None,
     }
 }
 
@@ -245,6 +274,8 @@ fn backend(p: &ProxyDraft, diags: &mut Vec<Diagnostic>) -> Backend {
         } else {
             Vec::new()
         },
+        buffer_request: p.buffer_request,
+        defaults_rules: None,
     }
 }
 

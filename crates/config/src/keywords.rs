@@ -552,8 +552,8 @@ pub fn unsupported_hint(kw: &str) -> Option<&'static str> {
         "accept-proxy" | "send-proxy" | "send-proxy-v2" => {
             "the PROXY protocol is not implemented yet"
         }
-        "log-format" | "error-log-format" | "unique-id-format" | "unique-id-header" => {
-            "custom log formats are not implemented yet; use 'option httplog' or 'option tcplog'"
+        "error-log-format" => {
+            "connection errors such as failed TLS handshakes are logged in HAProxy's default format"
         }
         _ => return None,
     })

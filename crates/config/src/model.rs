@@ -134,6 +134,9 @@ pub struct Global {
     pub ssl_cachesize: Option<usize>,
     /// `tune.ssl.lifetime TIME`: how long a cached TLS session is kept (HAProxy's default: 300s).
     pub ssl_lifetime: Option<Duration>,
+    /// `expose-experimental-directives`: allows HAProxy's experimental keywords
+    /// (`http-request normalize-uri`).
+    pub expose_experimental: bool,
 }
 
 impl Default for Global {
@@ -162,6 +165,7 @@ impl Default for Global {
             ssl_default_server: SslDefaults::default(),
             ssl_cachesize: None,
             ssl_lifetime: None,
+            expose_experimental: false,
         }
     }
 }
@@ -354,6 +358,19 @@ pub struct RuleLine {
     /// All words of the line, the keyword first.
     pub words: Vec<String>,
     pub location: Location,
+    /// `http-request capture <sample> len <n>`: the request capture slot the line declared
+    /// (its index among the frontend's `capture_request` slots, in declaration order).
+    pub capture_slot: Option<usize>,
+}
+
+/// The rules of a named `defaults` section (manual 4: "This directive is only available
+/// from named defaults sections"), evaluated before those of the proxies created `from` it.
+/// Its ACLs are its own: the proxies do not see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultsRules {
+    pub name: String,
+    pub location: Location,
+    pub rules: Vec<RuleLine>,
 }
 
 /// A `frontend`, or the front half of a `listen`.
@@ -389,6 +406,14 @@ pub struct Frontend {
     pub capture_request: Vec<(String, usize)>,
     /// `capture response header NAME len N`, in order.
     pub capture_response: Vec<(String, usize)>,
+    /// `capture cookie NAME len N`: the first cookie whose name starts with NAME, logged as
+    /// `%CC` (request) and `%CS` (response).
+    pub capture_cookie: Option<(String, usize)>,
+    /// `option http-buffer-request`: wait for the request body before the rules.
+    pub buffer_request: bool,
+    /// Index into `Config::defaults_rules`: the rules of the `defaults` section this proxy
+    /// was created from, evaluated before its own.
+    pub defaults_rules: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -528,6 +553,10 @@ pub struct Backend {
     pub disabled: bool,
     /// Rules of a `backend` section, in file order.
     pub rules: Vec<RuleLine>,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
+    /// Index into `Config::defaults_rules` (see [`Frontend::defaults_rules`]).
+    pub defaults_rules: Option<usize>,
 }
 
 /// One `user` line of a `userlist` (manual section 3.4 "Userlists").
@@ -565,6 +594,8 @@ pub struct Config {
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
     pub userlists: Vec<Userlist>,
+    /// Rules of the named `defaults` sections that proxies were created from.
+    pub defaults_rules: Vec<DefaultsRules>,
 }
 
 impl Config {

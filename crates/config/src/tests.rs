@@ -399,14 +399,26 @@ fn environment_and_conditions_reach_the_parser() {
 #[test]
 fn refused_keywords() {
     let cases: &[(&str, &str)] = &[
-        ("frontend f\n    capture cookie SRV len 20", "'capture cookie' is not supported by Sluice yet"),
-        ("frontend f\n    capture request header Host", "'capture request header' expects <header name> 'len' <length>."),
+        ("frontend f\n    capture cookie SRV", "'capture' expects 'cookie' <cookie_name> 'len' <len>."),
+        ("frontend f\n    capture request header Host", "'capture request' expects 'header' <header_name> 'len' <len>."),
+        ("frontend f\n    capture foo", "'capture' expects 'cookie' or 'request header' or 'response header'."),
         ("backend b\n    stick-table type ip size 1m", "'stick-table' is not supported by Sluice yet (persistence"),
         ("backend b\n    cookie SRV insert", "'cookie' is not supported by Sluice yet"),
         ("frontend f\n    stats enable", "'stats' is not supported by Sluice yet (the statistics page"),
         ("frontend f\n    unique-id-format", "unique-id-format expects an argument."),
-        ("frontend f\n    error-log-format %t", "'error-log-format' is not supported by Sluice yet (custom log formats"),
-        ("defaults\n    http-request deny", "'http-request' in a 'defaults' section is not supported by Sluice yet"),
+        ("frontend f\n    error-log-format %t", "'error-log-format' is not supported by Sluice yet (connection errors"),
+        ("defaults\n    http-request deny", "'http-request' not allowed in anonymous 'defaults' section."),
+        ("defaults\n    acl a path /x", "'acl' not allowed in anonymous 'defaults' section."),
+        ("defaults\n    tcp-request inspect-delay 1s", "tcp-request inspect-delay is not allowed in anonymous 'defaults' sections"),
+        ("defaults\n    tcp-request frob", "'tcp-request' expects 'inspect-delay', 'connection', or 'content' in defaults section (got 'frob')"),
+        ("defaults d\n    use_backend b", "'use_backend' not allowed in 'defaults' section."),
+        ("defaults d\n    declare capture request len 4", "'declare' not available in default section"),
+        ("backend b\n    declare capture request len 4", "'declare' only available in frontend or listen section"),
+        ("frontend f\n    declare capture sideways len 4", "'declare capture' requires a direction ('request' or 'response')"),
+        ("frontend f\n    declare capture request 4", "'declare capture' requires a capture length ('len')"),
+        ("frontend f\n    declare capture request len x", "'declare capture': 'len' requires a numeric value that represents the capture length"),
+        ("frontend f\n    declare capture request len 0", "length must be > 0"),
+        ("frontend f\n    declare frob", "unknown declaration type 'frob' (supports 'capture')"),
         ("frontend f\n    log-format %t x", "log-format expects only one argument, don't forget to escape spaces!"),
         ("frontend f\n    compression algo gzip", "'compression' is not supported by Sluice yet"),
         ("backend b\n    option abortonclose", "'option abortonclose' is not supported by Sluice yet"),
@@ -909,4 +921,110 @@ fn tls_bind_post_checks_are_errors() {
             "Proxy 'f': verify is enabled but no CA file specified for bind ':4444' at [t.cfg:7].",
         ]
     );
+}
+
+/// Rules in named defaults sections (HAProxy 2.5+): kept once, referenced by the proxies
+/// created from the section (explicitly with `from` or as the last defaults), never copied
+/// into them; `tcp-request inspect-delay` is a setting and is copied.
+#[test]
+fn named_defaults_rules_are_referenced_by_their_proxies() {
+    let c = clean(&format!(
+        "defaults web\n    mode http\n    timeout connect 5s\n    timeout client 50s\n    timeout server 50s\n    acl api path_beg /api\n    http-request deny if api\n    tcp-request inspect-delay 2s\nfrontend f from web\n    bind :80\n    http-request set-header x-a 1\n    default_backend b\nfrontend g from web\n    bind :81\n    default_backend b\n{TIMEOUTS}backend b\n    mode http\n    server s 127.0.0.1:1\n"
+    ));
+    assert_eq!(c.defaults_rules.len(), 1);
+    let d = &c.defaults_rules[0];
+    assert_eq!(d.name, "web");
+    let kws: Vec<&str> = d.rules.iter().map(|r| r.keyword.as_str()).collect();
+    assert_eq!(kws, ["acl", "http-request", "tcp-request"]);
+    for fe in &c.frontends {
+        assert_eq!(fe.defaults_rules, Some(0), "{}", fe.name);
+        // Only the inspect-delay setting is copied into the proxy.
+        assert_eq!(fe.rules[0].words[1], "inspect-delay", "{}", fe.name);
+    }
+    assert_eq!(c.frontends[0].rules.len(), 2);
+    assert_eq!(c.backends[0].defaults_rules, None);
+    // A defaults section with only ACLs has no rules to reference.
+    let c = clean("defaults d\n    mode http\n    timeout connect 5s\n    timeout client 50s\n    timeout server 50s\n    acl a path /x\nbackend b\n    server s 127.0.0.1:1\n");
+    assert!(c.defaults_rules.is_empty());
+    assert_eq!(c.backends[0].defaults_rules, None);
+}
+
+/// HAProxy 2.6's checks on what may be created from a defaults section with rules, with its
+/// words (observed with `haproxy -c`).
+#[test]
+fn defaults_rules_inheritance_is_checked_as_haproxy_does() {
+    let d = "defaults d\n    mode http\n    http-request deny\n";
+    let cases = [
+        (
+            format!("{d}frontend f from d\n    bind :80\nbackend b from d\n"),
+            "parsing [t.cfg:6]: frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at t.cfg:1).",
+        ),
+        (
+            format!("{d}listen l from d\n    bind :80\n"),
+            "parsing [t.cfg:4]: a listen section cannot inherit from a defaults section defining TCP/HTTP rules.",
+        ),
+        (
+            format!("{d}defaults e from d\n"),
+            "parsing [t.cfg:4]: a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at t.cfg:1).",
+        ),
+        (
+            "defaults d\n    tcp-request connection reject\nbackend b from d\n".to_string(),
+            "parsing [t.cfg:3]: a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at t.cfg:1).",
+        ),
+        (
+            "defaults d\n    mode http\n    http-request capture req.hdr(host) len 10\nfrontend f from d\n    bind :80\nbackend b\n".to_string(),
+            "parsing [t.cfg:6]: backend or defaults sections cannot inherit from a defaults section defining capptures (defaults section at t.cfg:1).",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = errors(&text);
+        assert!(
+            e.iter().any(|m| m == want),
+            "{text}\n got {e:?}\n want {want}"
+        );
+    }
+}
+
+#[test]
+fn capture_slots_follow_declaration_order() {
+    let c = clean(&format!(
+        "{TIMEOUTS}frontend f\n    mode http\n    bind :80\n    http-request capture req.hdr(x-a) len 5\n    capture request header Host len 20\n    declare capture request len 8\n    capture response header x-res len 10\n    declare capture response len 4\n    capture cookie SESS len 12\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:1\n"
+    ));
+    let f = &c.frontends[0];
+    let req: Vec<(&str, usize)> = f
+        .capture_request
+        .iter()
+        .map(|(n, l)| (n.as_str(), *l))
+        .collect();
+    assert_eq!(req, [("", 5), ("Host", 20), ("", 8)]);
+    let res: Vec<(&str, usize)> = f
+        .capture_response
+        .iter()
+        .map(|(n, l)| (n.as_str(), *l))
+        .collect();
+    assert_eq!(res, [("x-res", 10), ("", 4)]);
+    assert_eq!(f.capture_cookie, Some(("SESS".to_string(), 12)));
+    assert_eq!(f.rules[0].capture_slot, Some(0));
+    // HAProxy cuts a cookie capture to tune.http.cookielen (63) and says so.
+    let l = load(&format!(
+        "{TIMEOUTS}frontend f\n    bind :80\n    capture cookie A len 100\n"
+    ));
+    assert_eq!(l.config.frontends[0].capture_cookie, Some(("A".into(), 63)));
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.to_string() == "truncating capture length to 63 bytes for frontend 'f'."),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn buffer_request_and_experimental_directives() {
+    let c = clean(&format!(
+        "global\n    expose-experimental-directives\n{TIMEOUTS}    option http-buffer-request\nfrontend f\n    bind :80\n    no option http-buffer-request\nbackend b\n    server s 127.0.0.1:1\n"
+    ));
+    assert!(c.global.expose_experimental);
+    assert!(!c.frontends[0].buffer_request);
+    assert!(c.backends[0].buffer_request);
 }

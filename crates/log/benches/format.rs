@@ -58,6 +58,8 @@ fn main() {
         request_line: b"GET /api/v1/items?page=2&sort=desc HTTP/1.1",
         captured_request: None,
         captured_response: None,
+        cookie_request: None,
+        cookie_response: None,
     };
     bench("httplog", &f, format_httplog);
     bench("clf", &f, format_httplog_clf);

@@ -72,6 +72,10 @@ pub struct LogFields<'a> {
     pub captured_request: Option<&'a [u8]>,
     /// `capture response header` values, likewise.
     pub captured_response: Option<&'a [u8]>,
+    /// `capture cookie`: the request's cookie (`%CC`) and the response's (`%CS`), as
+    /// `name=value`; `None` when there was none (printed `-`).
+    pub cookie_request: Option<&'a [u8]>,
+    pub cookie_response: Option<&'a [u8]>,
 }
 
 /// HAProxy captures at most `tune.http.logurilen - 1` bytes of the request line (default
@@ -84,8 +88,8 @@ const MONTHS: [&[u8; 3]; 12] = [
 
 /// `option httplog`:
 /// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc
-/// %sq/%bq %hr %hs %{+Q}r`. No cookie or header captures exist here, so `%CC %CS` are `- -`
-/// and the empty `%hr %hs` collapse into the single separator HAProxy keeps.
+/// %sq/%bq %hr %hs %{+Q}r`. An absent cookie capture is `-`; `%hr %hs` print nothing when
+/// no capture is declared, and the separators around them collapse as HAProxy's do.
 pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
     reserve(out, f);
     write_addr(out, f.client);
@@ -112,7 +116,11 @@ pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
     write_i64(out, i64::from(f.status));
     out.push(b' ');
     write_u64(out, f.bytes_read);
-    out.extend_from_slice(b" - - ");
+    for c in [f.cookie_request, f.cookie_response] {
+        out.push(b' ');
+        out.extend_from_slice(c.unwrap_or(b"-"));
+    }
+    out.push(b' ');
     out.extend_from_slice(&f.termination);
     out.push(b' ');
     write_conns(out, f, b'/');
@@ -137,8 +145,10 @@ pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
 /// `option httplog clf`:
 /// `%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc
 /// %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl`. The global `+Q` quotes every text field
-/// but the client address; empty cookies print as `""`, and the empty header lists leave
-/// the line ending in one space, exactly as HAProxy 2.6 sends it.
+/// but the client address; absent cookies print as `""`, each captured header as `"value"`,
+/// and a list that is not declared prints nothing, its separator collapsing, which leaves
+/// the line ending in one space unless response headers are captured, exactly as HAProxy
+/// 2.6 sends it.
 pub fn format_httplog_clf(f: &LogFields, out: &mut Vec<u8>) {
     reserve(out, f);
     write_ip(out, f.client.ip());
@@ -173,7 +183,38 @@ pub fn format_httplog_clf(f: &LogFields, out: &mut Vec<u8>) {
     write_u64(out, u64::from(f.srv_queue));
     out.push(b' ');
     write_u64(out, u64::from(f.backend_queue));
-    out.extend_from_slice(b" \"\" \"\" ");
+    for c in [f.cookie_request, f.cookie_response] {
+        out.extend_from_slice(b" \"");
+        out.extend_from_slice(c.unwrap_or(b""));
+        out.push(b'"');
+    }
+    out.push(b' ');
+    if let Some(c) = f.captured_request {
+        write_capture_list(out, c, true);
+        out.push(b' ');
+    }
+    if let Some(c) = f.captured_response {
+        write_capture_list(out, c, true);
+    }
+}
+
+/// `%hrl`/`%hsl`: captured values (joined by `|`) one after the other, separated by spaces;
+/// quoted (`+Q`, an empty value `""`) or bare (an empty value `-`).
+pub fn write_capture_list(out: &mut Vec<u8>, joined: &[u8], quoted: bool) {
+    for (i, v) in joined.split(|&b| b == b'|').enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        if quoted {
+            out.push(b'"');
+            out.extend_from_slice(v);
+            out.push(b'"');
+        } else if v.is_empty() {
+            out.push(b'-');
+        } else {
+            out.extend_from_slice(v);
+        }
+    }
 }
 
 /// `option tcplog`:
@@ -338,16 +379,18 @@ pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
             None => return false,
         },
         "pid" => write_u64(out, u64::from(std::process::id())),
+        // Nothing at all when no capture is declared (HAProxy writes no `-` there).
         "hr" | "hs" => {
             let c = if name == "hr" {
                 f.captured_request
             } else {
                 f.captured_response
             };
-            let Some(c) = c else { return false };
-            out.push(b'{');
-            out.extend_from_slice(c);
-            out.push(b'}');
+            if let Some(c) = c {
+                out.push(b'{');
+                out.extend_from_slice(c);
+                out.push(b'}');
+            }
         }
         "hrl" | "hsl" => {
             let c = if name == "hrl" {
@@ -355,14 +398,19 @@ pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
             } else {
                 f.captured_response
             };
-            let Some(c) = c else { return false };
-            for (i, v) in c.split(|&b| b == b'|').enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                out.push(b'"');
-                out.extend_from_slice(v);
-                out.push(b'"');
+            if let Some(c) = c {
+                write_capture_list(out, c, false);
+            }
+        }
+        "CC" | "CS" => {
+            let c = if name == "CC" {
+                f.cookie_request
+            } else {
+                f.cookie_response
+            };
+            match c {
+                Some(c) => out.extend_from_slice(c),
+                None => return false,
             }
         }
         _ => return false,

@@ -13,7 +13,7 @@ mod sys;
 
 pub use fmt::{
     format_connect, format_default, format_embryonic, format_httplog, format_httplog_clf,
-    format_tcplog, push_capture, write_var, LogFields, Timers,
+    format_tcplog, push_capture, write_capture_list, write_var, LogFields, Timers,
 };
 pub use logger::Logger;
 

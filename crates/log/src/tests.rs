@@ -75,6 +75,8 @@ fn fields<'a>(request_line: &'a [u8]) -> LogFields<'a> {
         request_line,
         captured_request: None,
         captured_response: None,
+        cookie_request: None,
+        cookie_response: None,
     }
 }
 
@@ -348,4 +350,53 @@ fn custom_log_format_variables_match_the_httplog_fields() {
     assert_eq!(var("HV"), (true, "HTTP/1.1".to_string()));
     assert_eq!(var("r"), (true, "GET /foo?x=1 HTTP/1.1".to_string()));
     assert!(!var("nosuch").0, "unknown variables print '-'");
+}
+
+/// `capture cookie` and header captures as HAProxy 2.6.12 wrote them (httplog and clf,
+/// `%CC %CS %hrl %hsl` in custom formats).
+#[test]
+fn cookie_and_header_captures_match_haproxy() {
+    let mut f = fields(b"GET /clf HTTP/1.1");
+    f.cookie_request = Some(b"SESSIONID=c");
+    f.cookie_response = Some(b"SESSIONID=abc123def");
+    f.captured_request = Some(b"127.0.0.1:18081|");
+    assert_line(
+        &httplog(&f),
+        r#"127.0.0.1:42316 [23/Nov/2026:06:27:46.844] fe_http be_http/s1 0/0/0/1/1 200 127 SESSIONID=c SESSIONID=abc123def ---- 1/1/0/0/0 0/0 {127.0.0.1:18081|} "GET /clf HTTP/1.1""#,
+    );
+    let clf = |f: &LogFields| {
+        let mut out = Vec::new();
+        format_httplog_clf(f, &mut out);
+        String::from_utf8(out).unwrap()
+    };
+    let line = clf(&f);
+    assert!(
+        line.ends_with(r#" 0 0 "SESSIONID=c" "SESSIONID=abc123def" "127.0.0.1:18081" "" "#),
+        "{line}"
+    );
+    f.cookie_request = None;
+    f.captured_response = Some(b"r1");
+    let line = clf(&f);
+    assert!(
+        line.ends_with(r#" 0 0 "" "SESSIONID=abc123def" "127.0.0.1:18081" "" "r1""#),
+        "{line}"
+    );
+    let var = |f: &LogFields, name: &str| {
+        let mut out = Vec::new();
+        let ok = crate::write_var(f, name, &mut out);
+        (ok, String::from_utf8(out).unwrap())
+    };
+    assert_eq!(
+        var(&f, "CC"),
+        (false, String::new()),
+        "absent: the caller writes '-'"
+    );
+    assert_eq!(var(&f, "CS"), (true, "SESSIONID=abc123def".into()));
+    assert_eq!(var(&f, "hrl"), (true, "127.0.0.1:18081 -".into()));
+    f.captured_response = None;
+    assert_eq!(
+        var(&f, "hs"),
+        (true, String::new()),
+        "nothing when none is declared"
+    );
 }

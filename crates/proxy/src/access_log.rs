@@ -8,6 +8,7 @@ use sluice_config::AccessLog;
 use sluice_log::{LogFields, Timers};
 
 use crate::buffer::{give_vec, take_vec};
+use crate::rules::LogLevel;
 use crate::runtime::Runtime;
 use crate::stream_http::LogCtx;
 use crate::termination::Term;
@@ -29,11 +30,26 @@ struct FieldVars<'a, 'b> {
 impl sluice_expr::LogVars for FieldVars<'_, '_> {
     fn write_var(&self, name: &str, o: sluice_expr::logformat::LogOpts, out: &mut Vec<u8>) -> bool {
         let start = out.len();
-        let ok = if name == "ID" {
-            out.extend_from_slice(self.unique_id);
-            !self.unique_id.is_empty()
-        } else {
-            sluice_log::write_var(self.fields, name, out)
+        let ok = match name {
+            "ID" => {
+                out.extend_from_slice(self.unique_id);
+                !self.unique_id.is_empty()
+            }
+            // `%{+Q}hrl`: HAProxy quotes each value; the renderer adds the outer quotes.
+            "hrl" | "hsl" if o.quote => {
+                let c = if name == "hrl" {
+                    self.fields.captured_request
+                } else {
+                    self.fields.captured_response
+                };
+                if let Some(c) = c {
+                    sluice_log::write_capture_list(out, c, true);
+                    out.remove(start);
+                    out.pop();
+                }
+                true
+            }
+            _ => sluice_log::write_var(self.fields, name, out),
         };
         if ok && o.hex {
             to_hex_in_place(out, start, name);
@@ -108,12 +124,37 @@ pub fn log_http(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome) {
     log_http_with(rt, ctx, o, 0);
 }
 
+/// Capture slots as HAProxy logs them: each value escaped, `|` between them (empty ones
+/// too, a response that never came included); `None` when the frontend declares no slot or
+/// no request head was read (HAProxy has no transaction to print then).
+fn joined(slots: &[Option<Vec<u8>>], declared: usize, head_read: bool) -> Option<Vec<u8>> {
+    if declared == 0 || !head_read {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..declared {
+        if i > 0 {
+            out.push(b'|');
+        }
+        if let Some(Some(v)) = slots.get(i) {
+            sluice_log::push_capture(&mut out, v, usize::MAX);
+        }
+    }
+    Some(out)
+}
+
 /// Logs one HTTP request; `extra_out` counts bytes sent beyond `ctx.bytes_out` (an error page).
 pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64) {
     let fe = ctx.fe;
     if !fe.logger.is_enabled() {
         return;
     }
+    // `set-log-level` overrides the level, `silent` the line itself (HAProxy's `strm_log`).
+    let lvl = match ctx.fx.log_level {
+        Some(LogLevel::Silent) => return,
+        Some(LogLevel::Level(l)) => l,
+        None => level(fe.log_separate_errors, o),
+    };
     let be = ctx.backend.map(|b| &rt.backends[b]);
     let server = match (be, ctx.server) {
         (Some(b), Some(s)) => b.servers[s].name.as_str(),
@@ -126,6 +167,9 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
     } else {
         &ctx.request_line
     };
+    let head_read = !ctx.request_line.is_empty();
+    let req_caps = joined(&ctx.fx.req_caps, fe.capture_request.len(), head_read);
+    let res_caps = joined(&ctx.fx.res_caps, fe.capture_response.len(), head_read);
     let fields = LogFields {
         client: ctx.peer,
         accept_time: ctx.accept_time,
@@ -154,12 +198,14 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         srv_queue: ctx.srv_queue,
         backend_queue: ctx.backend_queue,
         request_line,
-        captured_request: ctx.captured_request.as_deref(),
-        captured_response: ctx.captured_response.as_deref(),
+        captured_request: req_caps.as_deref(),
+        captured_response: res_caps.as_deref(),
+        cookie_request: ctx.fx.cookie_req.as_deref(),
+        cookie_response: ctx.fx.cookie_res.as_deref(),
     };
     let mut line = take_vec();
     format_line(rt, fe, &fields, &ctx.unique_id, false, &mut line);
-    fe.logger.log(level(fe.log_separate_errors, o), &line);
+    fe.logger.log(lvl, &line);
     give_vec(line);
 }
 
@@ -226,6 +272,8 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         request_line: b"",
         captured_request: None,
         captured_response: None,
+        cookie_request: None,
+        cookie_response: None,
     };
     let mut line = take_vec();
     format_line(rt, fe, &fields, b"", true, &mut line);

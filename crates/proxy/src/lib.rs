@@ -91,11 +91,15 @@ pub fn prepare(cfg: &Config) -> Result<Prepared, Vec<sluice_config::Diagnostic>>
     let rules = rules::compile(cfg);
     let tls = tls_setup::compile(cfg);
     match (rules, tls) {
-        (Ok(rules), Ok((tls, warnings))) => Ok(Prepared {
-            rules,
-            tls,
-            warnings,
-        }),
+        (Ok(mut rules), Ok((tls, tls_warnings))) => {
+            let mut warnings = std::mem::take(&mut rules.warnings);
+            warnings.extend(tls_warnings);
+            Ok(Prepared {
+                rules,
+                tls,
+                warnings,
+            })
+        }
         (r, t) => {
             let mut errs = r.err().unwrap_or_default();
             errs.extend(t.err().unwrap_or_default());

@@ -46,6 +46,47 @@ pub enum ReqAction {
     SetSrc(Expr),
     /// `reject` / `silent-drop`: close without answering.
     Reject,
+    /// `capture <sample> len <n> | id <n>`: the sample, as text, into the frontend's request
+    /// capture slot `slot` (ignored at run time when the frontend has no such slot).
+    Capture {
+        expr: Expr,
+        slot: usize,
+    },
+    /// `set-log-level <level>|silent`.
+    SetLogLevel(LogLevel),
+    /// `normalize-uri <normalizer>`.
+    NormalizeUri(Normalizer),
+    /// `wait-for-body time <t> [at-least <bytes>]`: wait (at most `time`) for the body, or
+    /// its first `at_least` bytes (0: all of it), before the next rules.
+    WaitForBody {
+        time: std::time::Duration,
+        at_least: u64,
+    },
+}
+
+/// `set-log-level`: a syslog level (0 emerg .. 7 debug), or `silent` (no log line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Silent,
+    Level(u8),
+}
+
+/// Syslog level names as HAProxy spells them, by number.
+const LOG_LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+/// `http-request normalize-uri` normalizers of HAProxy 2.6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalizer {
+    PathMergeSlashes,
+    PathStripDot,
+    PathStripDotdot { full: bool },
+    PercentDecodeUnreserved { strict: bool },
+    PercentToUppercase { strict: bool },
+    QuerySortByName,
+    FragmentStrip,
+    FragmentEncode,
 }
 
 /// A `tcp-request connection|session|content` action.
@@ -55,16 +96,25 @@ pub enum TcpConnAction {
     Reject,
 }
 
-/// An `http-response` action.
+/// An `http-response` (or `http-after-response`) action.
 #[derive(Debug)]
 pub enum ResAction {
     Allow,
-    Deny { status: u16 },
+    Deny {
+        status: u16,
+    },
     SetHeader(String, LogFormat),
     AddHeader(String, LogFormat),
     DelHeader(String),
     SetVar(VarScope, String, Expr),
     UnsetVar(VarScope, String),
+    /// `capture <sample> id <n>`: into the frontend's response capture slot `slot`.
+    Capture {
+        expr: Expr,
+        slot: usize,
+    },
+    /// `set-log-level` (`http-response` only).
+    SetLogLevel(LogLevel),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +158,10 @@ pub struct Rule<A> {
     pub cond: Option<Cond>,
 }
 
+/// Rules are shared: those of a named `defaults` section are compiled once and run, first,
+/// for every proxy created from it.
+pub type Rules<A> = Vec<Arc<Rule<A>>>;
+
 impl<A> Rule<A> {
     pub fn applies(&self, txn: &dyn sluice_expr::Txn) -> bool {
         self.cond.as_ref().is_none_or(|c| c.eval(txn))
@@ -143,20 +197,24 @@ pub struct ProxyRules {
     pub log_format: Option<LogFormat>,
     /// `unique-id-format`: the request's unique id (`%ID`, `unique-id`, `unique-id-header`).
     pub unique_id: Option<LogFormat>,
-    pub tcp_connection: Vec<Rule<TcpConnAction>>,
+    pub tcp_connection: Rules<TcpConnAction>,
     /// `tcp-request session`: after the TLS handshake, before any byte is read.
-    pub tcp_session: Vec<Rule<TcpConnAction>>,
+    pub tcp_session: Rules<TcpConnAction>,
     /// `tcp-request content`: on the first bytes, waiting up to `inspect_delay` for the
     /// conditions to be decided.
-    pub tcp_content: Vec<Rule<TcpConnAction>>,
+    pub tcp_content: Rules<TcpConnAction>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<std::time::Duration>,
-    pub http_request: Vec<Rule<ReqAction>>,
-    pub http_response: Vec<Rule<ResAction>>,
+    pub http_request: Rules<ReqAction>,
+    pub http_response: Rules<ResAction>,
     /// `http-after-response`: also applies to responses Sluice makes itself.
-    pub http_after_response: Vec<Rule<ResAction>>,
+    pub http_after_response: Rules<ResAction>,
     pub use_backend: Vec<UseBackend>,
     pub use_server: Vec<UseServer>,
+    /// `option http-buffer-request`: wait for the request body before the rules.
+    pub buffer_request: bool,
+    /// `capture cookie NAME len N` (frontends): the name prefix and the length.
+    pub capture_cookie: Option<(Vec<u8>, usize)>,
 }
 
 impl ProxyRules {
@@ -196,7 +254,7 @@ impl ProxyRules {
 }
 
 /// The action of the first rule whose condition holds; accept when none does.
-fn first_verdict(rules: &[Rule<TcpConnAction>], txn: &dyn sluice_expr::Txn) -> bool {
+fn first_verdict(rules: &[Arc<Rule<TcpConnAction>>], txn: &dyn sluice_expr::Txn) -> bool {
     rules
         .iter()
         .find(|r| r.applies(txn))
@@ -212,6 +270,8 @@ pub struct CompiledRules {
     pub backend_by_name: HashMap<String, usize>,
     /// Per backend, per server: the `sni` expression of a `server ... ssl`.
     pub server_sni: Vec<Vec<Option<sluice_expr::Expr>>>,
+    /// Warnings for `-c` and the start-up output (the rules load all the same).
+    pub warnings: Vec<Diagnostic>,
 }
 
 fn userlist_of(u: &sluice_config::Userlist) -> Userlist {
@@ -253,11 +313,47 @@ struct Ctx<'a> {
     diags: &'a mut Vec<Diagnostic>,
     cfg: &'a Config,
     proxy: &'a str,
+    /// How HAProxy names the section in messages: `frontend`, `backend`, `proxy` (a
+    /// listen) or `defaults`.
+    proxy_type: &'static str,
+    /// Whether the section can declare capture slots (frontends, listens, defaults).
+    fe_capable: bool,
+    /// A frontend's (or listen's) number of request and response capture slots, for the
+    /// `capture ... id N` checks HAProxy makes after parsing.
+    slots: Option<(usize, usize)>,
 }
 
 impl Ctx<'_> {
     fn alert(&mut self, loc: &Location, msg: String) {
         self.diags.push(Diagnostic::alert(loc, msg));
+    }
+
+    /// HAProxy's wording for an action's argument errors: "error detected in frontend 'f'
+    /// while parsing 'http-request capture' rule : length must be > 0."
+    fn rule_error(&mut self, line: &RuleLine, action: &str, msg: &str) {
+        let text = format!(
+            "error detected in {} '{}' while parsing '{} {action}' rule : {msg}.",
+            self.proxy_type, self.proxy, line.keyword
+        );
+        self.alert(&line.location, text);
+    }
+
+    /// Arguments left after an action's own: HAProxy expects the condition there.
+    fn extra_args(&mut self, line: &RuleLine, action: &str, extra: &[String]) -> Option<()> {
+        match extra.first() {
+            None => Some(()),
+            Some(w) => {
+                let msg = format!(
+                    "'{} {action}' expects either 'if' or 'unless' followed by a condition but found '{w}'.",
+                    line.keyword
+                );
+                self.diags.push(
+                    Diagnostic::alert(&line.location, msg)
+                        .with_style(sluice_config::Style::ParsingTight),
+                );
+                None
+            }
+        }
     }
 
     fn cond(
@@ -308,10 +404,6 @@ fn status_arg(words: &[String], key: &str, default: u16) -> Result<u16, String> 
 const REQ_NOT_YET: &[&str] = &[
     "set-pathq",
     "replace-pathq",
-    "set-log-level",
-    "capture",
-    "normalize-uri",
-    "wait-for-body",
     "track-sc0",
     "track-sc1",
     "track-sc2",
@@ -511,6 +603,15 @@ fn req_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ReqAction>> {
             ReqAction::SetSrc(expr_arg(c, line, e, ctx)?)
         }
         "reject" | "silent-drop" => ReqAction::Reject,
+        "capture" => {
+            let (expr, slot) = req_capture(c, line, args)?;
+            ReqAction::Capture { expr, slot }
+        }
+        "set-log-level" => ReqAction::SetLogLevel(log_level(c, line, args)?),
+        "normalize-uri" => {
+            ReqAction::NormalizeUri(normalizer(c, line, args, cond_words.is_some())?)
+        }
+        "wait-for-body" => wait_for_body(c, line, args)?,
         v if v.starts_with("set-var(") => {
             let (scope, var) = var_of(c, line, v)?;
             let Some(e) = args.first() else {
@@ -543,6 +644,216 @@ fn req_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ReqAction>> {
     };
     let cond = c.cond(line, cond_words, ctx).ok()?;
     Some(Rule { action, cond })
+}
+
+/// `http-request capture <sample> len <n> | id <n>`, checked as HAProxy's
+/// `parse_http_req_capture` and `check_http_req_capture` do.
+fn req_capture(c: &mut Ctx<'_>, line: &RuleLine, args: &[String]) -> Option<(Expr, usize)> {
+    if args.len() < 3 {
+        c.rule_error(
+            line,
+            "capture",
+            "expects <expression> [ 'len' <length> | id <idx> ]",
+        );
+        return None;
+    }
+    let expr = match c.compiler.compile_expr(&args[0], Context::HttpRequest) {
+        Ok(e) => e,
+        Err(e) => {
+            c.rule_error(line, "capture", &e.to_string());
+            return None;
+        }
+    };
+    let slot = match args[1].as_str() {
+        "len" => {
+            if !c.fe_capable {
+                let msg = format!("proxy '{}' has no frontend capability", c.proxy);
+                c.rule_error(line, "capture", &msg);
+                return None;
+            }
+            // The slot was declared while parsing, in line order with the other captures.
+            let Some(slot) = line.capture_slot else {
+                c.rule_error(line, "capture", "length must be > 0");
+                return None;
+            };
+            slot
+        }
+        "id" => capture_id(c, line, "capture", &args[2], true)?,
+        other => {
+            let msg = format!("expects 'len' or 'id', found '{other}'");
+            c.rule_error(line, "capture", &msg);
+            return None;
+        }
+    };
+    c.extra_args(line, "capture", &args[3..])?;
+    Some((expr, slot))
+}
+
+/// `capture ... id N`: the slot number; in a frontend it must be declared (HAProxy checks
+/// after parsing, naming the proxy). A backend's rule uses the slots of whichever frontend
+/// the request came through, and does nothing where there is no such slot.
+fn capture_id(
+    c: &mut Ctx<'_>,
+    line: &RuleLine,
+    action: &str,
+    word: &str,
+    request: bool,
+) -> Option<usize> {
+    let Ok(id) = word.parse::<i64>() else {
+        let msg = format!("cannot parse id '{word}'");
+        c.rule_error(line, action, &msg);
+        return None;
+    };
+    // A negative id names no slot: HAProxy accepts it and the rule never captures.
+    let Ok(slot) = usize::try_from(id) else {
+        return Some(usize::MAX);
+    };
+    if let Some((req, res)) = c.slots {
+        let n = if request { req } else { res };
+        if slot >= n {
+            let which = if request { "request" } else { "response" };
+            c.diags.push(Diagnostic::global(
+                sluice_config::Severity::Alert,
+                format!(
+                    "Proxy '{}': unable to find capture id '{slot}' referenced by http-{which} capture rule.",
+                    c.proxy
+                ),
+            ));
+            return None;
+        }
+    }
+    Some(slot)
+}
+
+/// `set-log-level <level>|silent`.
+fn log_level(c: &mut Ctx<'_>, line: &RuleLine, args: &[String]) -> Option<LogLevel> {
+    let level = match args {
+        [w] if w == "silent" => Some(LogLevel::Silent),
+        [w] => LOG_LEVELS
+            .iter()
+            .position(|l| l == w)
+            .map(|n| LogLevel::Level(n as u8)),
+        _ => None,
+    };
+    if level.is_none() {
+        c.rule_error(
+            line,
+            "set-log-level",
+            "expects exactly 1 argument (log level name or 'silent')",
+        );
+    }
+    level
+}
+
+/// `normalize-uri <normalizer>`, an experimental action in HAProxy 2.6.
+///
+/// HAProxy 2.6's parser forgets the normalizer of `path-strip-dotdot`,
+/// `percent-decode-unreserved` and `percent-to-uppercase` when their optional word is absent
+/// and a condition follows: such a rule merges slashes (the first normalizer) instead. That is
+/// a bug (later versions fixed it): Sluice applies the normalizer written, and warns that
+/// HAProxy 2.6 would not.
+fn normalizer(
+    c: &mut Ctx<'_>,
+    line: &RuleLine,
+    args: &[String],
+    has_cond: bool,
+) -> Option<Normalizer> {
+    use Normalizer::*;
+    if !c.cfg.global.expose_experimental {
+        c.alert(&line.location, "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'".into());
+        return None;
+    }
+    let Some(name) = args.first() else {
+        c.rule_error(line, "normalize-uri", "missing argument <normalizer>");
+        return None;
+    };
+    let opt = args.get(1).map(String::as_str);
+    // (normalizer, words used) for those with an optional word.
+    let with_opt = |word: &str, make: fn(bool) -> Normalizer| match opt {
+        Some(w) if w == word => Ok((make(true), 2)),
+        Some(w) => Err(w.to_string()),
+        None => Ok((make(false), 1)),
+    };
+    let parsed = match name.as_str() {
+        "path-merge-slashes" => Ok((PathMergeSlashes, 1)),
+        "path-strip-dot" => Ok((PathStripDot, 1)),
+        "query-sort-by-name" => Ok((QuerySortByName, 1)),
+        "fragment-strip" => Ok((FragmentStrip, 1)),
+        "fragment-encode" => Ok((FragmentEncode, 1)),
+        "path-strip-dotdot" => with_opt("full", |full| PathStripDotdot { full }),
+        "percent-decode-unreserved" => {
+            with_opt("strict", |strict| PercentDecodeUnreserved { strict })
+        }
+        "percent-to-uppercase" => with_opt("strict", |strict| PercentToUppercase { strict }),
+        other => {
+            let msg = format!("unknown normalizer '{other}'");
+            c.rule_error(line, "normalize-uri", &msg);
+            return None;
+        }
+    };
+    let (n, used) = match parsed {
+        Ok(x) => x,
+        Err(w) => {
+            let msg = format!("unknown argument '{w}' for '{name}' normalizer");
+            c.rule_error(line, "normalize-uri", &msg);
+            return None;
+        }
+    };
+    c.extra_args(line, "normalize-uri", &args[used..])?;
+    let optional_word = matches!(
+        name.as_str(),
+        "path-strip-dotdot" | "percent-decode-unreserved" | "percent-to-uppercase"
+    );
+    if has_cond && used == 1 && optional_word {
+        c.diags.push(Diagnostic::warning(
+            &line.location,
+            format!("'http-request normalize-uri {name}' followed by a condition: HAProxy 2.6 merges slashes instead (a parser bug of 2.6), Sluice applies '{name}' as written."),
+        ));
+    }
+    Some(n)
+}
+
+/// `wait-for-body time <time> [at-least <bytes>]`.
+fn wait_for_body(c: &mut Ctx<'_>, line: &RuleLine, args: &[String]) -> Option<ReqAction> {
+    let mut time = None;
+    let mut at_least = 0u64;
+    let mut i = 0;
+    while i < args.len() {
+        let v = args.get(i + 1).map(String::as_str).unwrap_or("");
+        match args[i].as_str() {
+            "time" => match sluice_config::units::parse_time(v) {
+                Ok(d) => time = Some(d),
+                Err(e) => {
+                    let msg = sluice_config::units::time_error_message(&e, v, "time");
+                    c.rule_error(line, "wait-for-body", &msg);
+                    return None;
+                }
+            },
+            "at-least" => match sluice_config::units::parse_size(v) {
+                Some(n) => at_least = n,
+                None => {
+                    let msg = format!("invalid value '{v}' for 'at-least' (expects a size)");
+                    c.rule_error(line, "wait-for-body", &msg);
+                    return None;
+                }
+            },
+            other => {
+                let msg = format!("expects 'time' or 'at-least' but got '{other}'");
+                c.rule_error(line, "wait-for-body", &msg);
+                return None;
+            }
+        }
+        i += 2;
+    }
+    let Some(time) = time else {
+        c.rule_error(
+            line,
+            "wait-for-body",
+            "expects 'time' <time> [ 'at-least' <bytes> ]",
+        );
+        return None;
+    };
+    Some(ReqAction::WaitForBody { time, at_least })
 }
 
 fn redirect(
@@ -693,13 +1004,60 @@ fn ret(c: &mut Ctx<'_>, line: &RuleLine, args: &[String]) -> Option<Return> {
     Some(r)
 }
 
+/// `http-after-response` actions of HAProxy 2.6 (no `deny`, no `set-log-level`).
+const AFTER_RESPONSE_ACTIONS: &str = "'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+
 fn res_action(c: &mut Ctx<'_>, line: &RuleLine) -> Option<Rule<ResAction>> {
     let (act, cond_words) = split_cond(&line.words[1..]);
     let name = act.first().map(String::as_str).unwrap_or("");
     let args = &act[1..];
     let ctx = Context::HttpResponse;
+    let after = line.keyword == "http-after-response";
+    let in_2_6 = matches!(
+        name,
+        "add-header"
+            | "allow"
+            | "capture"
+            | "del-header"
+            | "replace-header"
+            | "replace-value"
+            | "set-header"
+            | "set-status"
+            | "strict-mode"
+    ) || ["set-var(", "set-var-fmt(", "unset-var("]
+        .iter()
+        .any(|p| name.starts_with(p));
+    if after && !in_2_6 {
+        c.alert(
+            &line.location,
+            format!("'http-after-response' expects {AFTER_RESPONSE_ACTIONS}, but got '{name}' (HAProxy 2.6 has no such http-after-response action)."),
+        );
+        return None;
+    }
     let action = match name {
         "allow" => ResAction::Allow,
+        "capture" => {
+            if args.len() < 3 {
+                c.rule_error(line, "capture", "expects <expression> id <idx>");
+                return None;
+            }
+            let expr = match c.compiler.compile_expr(&args[0], ctx) {
+                Ok(e) => e,
+                Err(e) => {
+                    c.rule_error(line, "capture", &e.to_string());
+                    return None;
+                }
+            };
+            if args[1] != "id" {
+                let msg = format!("expects 'id', found '{}'", args[1]);
+                c.rule_error(line, "capture", &msg);
+                return None;
+            }
+            let slot = capture_id(c, line, "capture", &args[2], false)?;
+            c.extra_args(line, "capture", &args[3..])?;
+            ResAction::Capture { expr, slot }
+        }
+        "set-log-level" => ResAction::SetLogLevel(log_level(c, line, args)?),
         "deny" => match status_arg(args, "deny_status", 502) {
             Ok(status) => ResAction::Deny { status },
             Err(e) => {
@@ -886,6 +1244,26 @@ fn use_server(
     })
 }
 
+/// Puts a defaults section's rules before a proxy's own. A TCP proxy takes only its TCP
+/// rules: HAProxy never runs the HTTP ones there, and says nothing about them.
+fn inherit(own: &mut ProxyRules, d: &ProxyRules, mode_http: bool) {
+    fn before<A>(own: &mut Rules<A>, d: &Rules<A>) {
+        if !d.is_empty() {
+            let mut all = d.clone();
+            all.append(own);
+            *own = all;
+        }
+    }
+    before(&mut own.tcp_connection, &d.tcp_connection);
+    before(&mut own.tcp_session, &d.tcp_session);
+    before(&mut own.tcp_content, &d.tcp_content);
+    if mode_http {
+        before(&mut own.http_request, &d.http_request);
+        before(&mut own.http_response, &d.http_response);
+        before(&mut own.http_after_response, &d.http_after_response);
+    }
+}
+
 fn compile_proxy(
     c: &mut Ctx<'_>,
     rules: &[RuleLine],
@@ -913,9 +1291,9 @@ fn compile_proxy(
                 }
             }
             "tcp-request" => match tcp_request(c, line, in_backend) {
-                Some(TcpRequest::Connection(r)) => out.tcp_connection.push(r),
-                Some(TcpRequest::Session(r)) => out.tcp_session.push(r),
-                Some(TcpRequest::Content(r)) => out.tcp_content.push(r),
+                Some(TcpRequest::Connection(r)) => out.tcp_connection.push(Arc::new(r)),
+                Some(TcpRequest::Session(r)) => out.tcp_session.push(Arc::new(r)),
+                Some(TcpRequest::Content(r)) => out.tcp_content.push(Arc::new(r)),
                 Some(TcpRequest::InspectDelay(d)) => out.inspect_delay = Some(d),
                 None => {}
             },
@@ -930,29 +1308,26 @@ fn compile_proxy(
             }
             "http-request" => {
                 if let Some(r) = req_action(c, line) {
-                    out.http_request.push(r);
+                    out.http_request.push(Arc::new(r));
                 }
             }
             "redirect" => {
                 let (act, cond_words) = split_cond(&line.words[1..]);
                 if let Some((r, cond)) = redirect(c, line, act, cond_words) {
-                    out.http_request.push(Rule {
+                    out.http_request.push(Arc::new(Rule {
                         action: ReqAction::Redirect(r),
                         cond,
-                    });
+                    }));
                 }
             }
             "http-response" => {
                 if let Some(r) = res_action(c, line) {
-                    out.http_response.push(r);
+                    out.http_response.push(Arc::new(r));
                 }
             }
             "http-after-response" => {
-                let action = line.words.get(1).map(String::as_str).unwrap_or("");
-                if matches!(action, "deny" | "allow") {
-                    c.alert(&line.location, format!("'http-after-response {action}' is not supported by Sluice yet (only header and variable actions)."));
-                } else if let Some(r) = res_action(c, line) {
-                    out.http_after_response.push(r);
+                if let Some(r) = res_action(c, line) {
+                    out.http_after_response.push(Arc::new(r));
                 }
             }
             "use_backend" => {
@@ -990,12 +1365,36 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             .collect(),
         ..CompiledRules::default()
     };
+    // Named defaults sections' rules, compiled once in their own ACL namespace.
+    let defaults: Vec<ProxyRules> = cfg
+        .defaults_rules
+        .iter()
+        .map(|d| {
+            let mut c = Ctx {
+                compiler: &mut compiler,
+                diags: &mut diags,
+                cfg,
+                proxy: &d.name,
+                proxy_type: "defaults",
+                fe_capable: true,
+                slots: None,
+            };
+            compile_proxy(&mut c, &d.rules, true, None, false)
+        })
+        .collect();
     for fe in &cfg.frontends {
+        // A listen is one section: its back half has the same name and location.
+        let listen = cfg
+            .backend_index(&fe.name)
+            .is_some_and(|b| cfg.backends[b].location == fe.location);
         let mut c = Ctx {
             compiler: &mut compiler,
             diags: &mut diags,
             cfg,
             proxy: &fe.name,
+            proxy_type: if listen { "proxy" } else { "frontend" },
+            fe_capable: true,
+            slots: Some((fe.capture_request.len(), fe.capture_response.len())),
         };
         let log_format = fe.log_format.as_ref().and_then(|(text, loc)| {
             match c.compiler.compile_log_format(text) {
@@ -1016,6 +1415,14 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             false,
         );
         rules.log_format = log_format;
+        rules.buffer_request = fe.buffer_request;
+        rules.capture_cookie = fe
+            .capture_cookie
+            .as_ref()
+            .map(|(n, l)| (n.as_bytes().to_vec(), *l));
+        if let Some(d) = fe.defaults_rules.and_then(|i| defaults.get(i)) {
+            inherit(&mut rules, d, fe.mode == sluice_config::Mode::Http);
+        }
         rules.unique_id = fe.unique_id_format.as_ref().and_then(|(text, loc)| {
             match compiler.compile_log_format(text) {
                 Ok(f) => Some(f),
@@ -1044,14 +1451,30 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             diags: &mut diags,
             cfg,
             proxy: &be.name,
+            proxy_type: "backend",
+            fe_capable: false,
+            slots: None,
         };
-        let r = compile_proxy(
+        let mut r = compile_proxy(
             &mut c,
             &be.rules,
             be.mode == sluice_config::Mode::Http,
             Some(be_index),
             true,
         );
+        r.buffer_request = be.buffer_request;
+        if let Some(i) = be.defaults_rules {
+            let d = &cfg.defaults_rules[i];
+            if let Some(dr) = defaults.get(i) {
+                if !dr.tcp_content.is_empty() {
+                    diags.push(Diagnostic::alert(
+                        &d.location,
+                        format!("'tcp-request content' rules of defaults section '{}' would run in backend '{}': 'tcp-request content' in a backend is not supported by Sluice yet (put it in the frontend).", d.name, be.name),
+                    ));
+                }
+                inherit(&mut r, dr, be.mode == sluice_config::Mode::Http);
+            }
+        }
         if !r.use_backend.is_empty() {
             // The keyword matrix already refuses it; keep the invariant explicit.
             diags.push(Diagnostic::alert(
@@ -1085,10 +1508,11 @@ pub fn compile(cfg: &Config) -> Result<CompiledRules, Vec<Diagnostic>> {
             .collect();
         out.server_sni.push(sni);
     }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
+    if diags.iter().any(Diagnostic::is_error) {
         Err(diags)
+    } else {
+        out.warnings = diags;
+        Ok(out)
     }
 }
 
@@ -1139,6 +1563,12 @@ mod tests {
             "http-response set-var(txn.s) status",
             "http-after-response set-header X-I i",
             "http-after-response del-header X-J",
+            "http-after-response allow if { status 200 }",
+            "http-request capture req.hdr(host) len 10",
+            "http-request set-log-level silent if { path /health }",
+            "http-request set-log-level err",
+            "http-response set-log-level debug",
+            "http-request wait-for-body time 1s at-least 1k if METH_POST",
             "redirect scheme https if !{ path_beg /x }",
             "tcp-request connection reject if { src 10.0.0.1 }",
             "tcp-request inspect-delay 5s",
@@ -1192,14 +1622,56 @@ mod tests {
     fn unsupported_and_wrong_rules_name_file_and_line() {
         for (rule, needle) in [
             (
-                "http-request capture req.hdr(host) len 10",
+                "http-request track-sc0 src",
                 "not supported by Sluice yet",
             ),
             ("http-request frob", "but got 'frob'"),
-            ("tcp-request content set-var(txn.x) src", "not supported by Sluice yet"),
+            (
+                "tcp-request content set-var(txn.x) src",
+                "not supported by Sluice yet",
+            ),
             ("tcp-request frob accept", "expects 'inspect-delay'"),
             ("tcp-request inspect-delay 5x", "unexpected character"),
-            ("http-after-response deny", "not supported by Sluice yet"),
+            (
+                "http-after-response deny",
+                "but got 'deny' (HAProxy 2.6 has no such http-after-response action)",
+            ),
+            (
+                "http-after-response set-log-level silent",
+                "but got 'set-log-level'",
+            ),
+            (
+                "http-request capture req.hdr(host)",
+                "error detected in frontend 'fe' while parsing 'http-request capture' rule : expects <expression> [ 'len' <length> | id <idx> ].",
+            ),
+            (
+                "http-request capture req.hdr(host) len 0",
+                "while parsing 'http-request capture' rule : length must be > 0.",
+            ),
+            (
+                "http-request capture req.hdr(host) size 3",
+                "rule : expects 'len' or 'id', found 'size'.",
+            ),
+            (
+                "http-request capture req.hdr(host) id x",
+                "rule : cannot parse id 'x'.",
+            ),
+            (
+                "http-response capture res.hdr(a) len 3",
+                "'http-response capture' rule : expects 'id', found 'len'.",
+            ),
+            (
+                "http-request set-log-level loud",
+                "'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent').",
+            ),
+            (
+                "http-request normalize-uri path-merge-slashes",
+                "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'",
+            ),
+            (
+                "http-request wait-for-body at-least 1k",
+                "expects 'time' <time> [ 'at-least' <bytes> ]",
+            ),
             ("http-request set-var(nope.x) src", "invalid variable name"),
             ("http-request replace-path ( /x", "does not compile"),
             (
@@ -1217,5 +1689,129 @@ mod tests {
             assert!(msg.contains("t.cfg:11]"), "{rule}: {msg}");
             assert!(msg.contains(needle), "{rule}: {msg}");
         }
+    }
+
+    const EXPERIMENTAL: &str = "global\n    expose-experimental-directives\n";
+
+    /// HAProxy 2.6's parser drops the normalizer of the forms with an optional word when a
+    /// condition follows (they merge slashes): a bug. Sluice applies what is written and warns.
+    #[test]
+    fn normalize_uri_forms_and_haproxys_conditional_bug() {
+        use Normalizer::*;
+        let cases = [
+            ("path-strip-dotdot", PathStripDotdot { full: false }),
+            ("path-strip-dotdot full", PathStripDotdot { full: true }),
+            (
+                "path-strip-dotdot full if TRUE",
+                PathStripDotdot { full: true },
+            ),
+            ("path-strip-dotdot if TRUE", PathStripDotdot { full: false }),
+            (
+                "percent-decode-unreserved unless TRUE",
+                PercentDecodeUnreserved { strict: false },
+            ),
+            (
+                "percent-decode-unreserved strict if TRUE",
+                PercentDecodeUnreserved { strict: true },
+            ),
+            ("percent-to-uppercase", PercentToUppercase { strict: false }),
+            (
+                "percent-to-uppercase if TRUE",
+                PercentToUppercase { strict: false },
+            ),
+            ("query-sort-by-name if TRUE", QuerySortByName),
+            ("path-strip-dot", PathStripDot),
+            ("fragment-strip", FragmentStrip),
+            ("fragment-encode", FragmentEncode),
+        ];
+        for (words, want) in cases {
+            let text = format!("{EXPERIMENTAL}{HEAD}    http-request normalize-uri {words}\n");
+            let loaded = sluice_config::load_str("t.cfg", &text, &|_| None).expect("loads");
+            let c = compile(&loaded.config).unwrap_or_else(|d| panic!("{words}: {d:?}"));
+            let bug = (words.contains(" if ") || words.contains(" unless "))
+                && words.split(' ').count() == 3
+                && !words.starts_with("query-sort");
+            assert_eq!(
+                c.warnings.len(),
+                usize::from(bug),
+                "{words}: {:?}",
+                c.warnings
+            );
+            match &c.frontends[0].http_request[0].action {
+                ReqAction::NormalizeUri(n) => assert_eq!(*n, want, "{words}"),
+                other => panic!("{words}: {other:?}"),
+            }
+        }
+        for (words, needle) in [
+            ("frob", "unknown normalizer 'frob'"),
+            ("", "missing argument <normalizer>"),
+            (
+                "path-strip-dotdot x",
+                "unknown argument 'x' for 'path-strip-dotdot' normalizer",
+            ),
+            (
+                "path-merge-slashes x",
+                "expects either 'if' or 'unless' followed by a condition but found 'x'",
+            ),
+        ] {
+            let text = format!("{EXPERIMENTAL}{HEAD}    http-request normalize-uri {words}\n");
+            let d = compile_text(&text).expect_err(words);
+            assert!(d[0].to_string().contains(needle), "{words}: {}", d[0]);
+        }
+    }
+
+    #[test]
+    fn capture_ids_must_name_a_declared_slot_in_frontends() {
+        let text = format!(
+            "{HEAD}    declare capture request len 4\n    http-request capture req.hdr(a) id 1\n"
+        );
+        let d = compile_text(&text).expect_err("no slot 1");
+        assert_eq!(
+            d[0].to_string(),
+            "Proxy 'fe': unable to find capture id '1' referenced by http-request capture rule."
+        );
+        let text = format!("{HEAD}    declare capture request len 4\n    http-request capture req.hdr(a) id 0\n    capture response header x len 3\n    http-response capture res.hdr(b) id 0\n");
+        let c = compile_text(&text).expect("slots exist");
+        assert!(matches!(
+            c.frontends[0].http_request[0].action,
+            ReqAction::Capture { slot: 0, .. }
+        ));
+        // A backend's rule uses the slots of the frontend the request came through.
+        let text = "defaults\n    mode http\nbackend be\n    http-request capture req.hdr(a) id 7\n    http-response capture res.hdr(a) id 3\n    server s 127.0.0.1:1\n";
+        compile_text(text).expect("backends are not checked");
+        let text = "defaults\n    mode http\nbackend be\n    http-request capture req.hdr(a) len 7\n    server s 127.0.0.1:1\n";
+        let d = compile_text(text).expect_err("len in a backend");
+        assert!(
+            d[0].to_string()
+                .contains("error detected in backend 'be' while parsing 'http-request capture' rule : proxy 'be' has no frontend capability."),
+            "{}",
+            d[0]
+        );
+    }
+
+    /// A named defaults section's rules are compiled once and run first in each proxy made
+    /// from it; its ACLs are its own; a TCP proxy takes only its TCP rules.
+    #[test]
+    fn defaults_rules_run_before_the_proxys_own() {
+        let text = "defaults web\n    mode http\n    acl blocked src 10.0.0.0/8\n    http-request deny if blocked\n    http-response set-header x-d 1\n    tcp-request connection reject if { src 10.1.0.0/16 }\nfrontend fe from web\n    bind 127.0.0.1:1\n    http-request set-header x-own 1\n    default_backend be\nfrontend tcpfe from web\n    mode tcp\n    bind 127.0.0.1:2\n    default_backend tbe\ndefaults\n    mode http\nbackend be\n    server s 127.0.0.1:3\nbackend tbe\n    mode tcp\n    server s 127.0.0.1:4\n";
+        let c = compile_text(text).unwrap_or_else(|d| panic!("{d:?}"));
+        let fe = &c.frontends[0];
+        assert_eq!(fe.http_request.len(), 2);
+        assert!(matches!(fe.http_request[0].action, ReqAction::Deny { .. }));
+        assert!(matches!(
+            fe.http_request[1].action,
+            ReqAction::SetHeader(..)
+        ));
+        assert_eq!(fe.http_response.len(), 1);
+        assert_eq!(fe.tcp_connection.len(), 1);
+        let tcp = &c.frontends[1];
+        assert!(tcp.http_request.is_empty() && tcp.http_response.is_empty());
+        assert_eq!(tcp.tcp_connection.len(), 1);
+        // Shared, not compiled twice.
+        assert!(Arc::ptr_eq(&fe.tcp_connection[0], &tcp.tcp_connection[0]));
+        // The defaults' ACL is not the proxy's.
+        let text = "defaults web\n    mode http\n    acl blocked src 10.0.0.0/8\n    http-request deny if blocked\nfrontend fe from web\n    bind 127.0.0.1:1\n    http-request deny if blocked\n    default_backend be\ndefaults\n    mode http\nbackend be\n    server s 127.0.0.1:3\n";
+        let d = compile_text(text).expect_err("ACL of the defaults");
+        assert!(d[0].to_string().contains("t.cfg:7]"), "{}", d[0]);
     }
 }

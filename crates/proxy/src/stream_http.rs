@@ -15,7 +15,7 @@ use tokio::io::Interest;
 
 use crate::access_log::{self, Outcome};
 use crate::buffer::{give_vec, take_vec, Buf};
-use crate::http_rules::{self, Edits, Verdict};
+use crate::http_rules::{self, EditedReq, EditedRes, Effects, Verdict};
 use crate::queue;
 use crate::relay::{relay, RelayTimeouts};
 use crate::runtime::{BackendRt, FrontendRt, Runtime};
@@ -32,6 +32,10 @@ struct Abort {
     /// The server failed before answering a body-less request whose head is still in the
     /// client buffer: on a reused connection, the request may go again on a fresh one.
     retryable: bool,
+    /// The head was read and the request ends in its processing (a rule's error, a body
+    /// that did not come in time): HAProxy logs it with its request line and the bytes
+    /// sent, but no `TR`.
+    head_read: bool,
 }
 
 impl Abort {
@@ -40,11 +44,17 @@ impl Abort {
             term: Term::new(who, phase),
             status,
             retryable: false,
+            head_read: false,
         }
     }
 
     fn retryable(mut self, yes: bool) -> Abort {
         self.retryable = yes;
+        self
+    }
+
+    fn head_read(mut self) -> Abort {
+        self.head_read = true;
         self
     }
 }
@@ -116,10 +126,9 @@ pub async fn serve(
                 _ = sleep_until(deadline(conn.idle_since, idle_timeout)) => {
                     if conn.first {
                         // HAProxy answers 408 on a connection that stayed silent past
-                        // `timeout http-request`, and logs it unless dontlognull.
-                        let mut ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
-                        ctx.ssl = ssl;
-                        finish_error(rt, fe, None, &mut client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), true).await;
+                        // `timeout http-request`, and logs it unless dontlognull. Boxed: the
+                        // log context would otherwise sit in every idle connection's task.
+                        Box::pin(silent_connection(rt, fe, &mut client, peer, accept_time, accepted, ssl)).await;
                     }
                     return;
                 }
@@ -150,6 +159,22 @@ pub async fn serve(
             return;
         }
     }
+}
+
+/// The 408 and its log line for a connection that sent nothing in time.
+async fn silent_connection(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &mut Conn,
+    peer: SocketAddr,
+    accept_time: SystemTime,
+    accepted: Instant,
+    ssl: Option<&sluice_tls::ConnInfo>,
+) {
+    let mut ctx = LogCtx::new(fe, peer, accept_time, accepted, accepted);
+    ctx.ssl = ssl;
+    let term = Term::new(b'c', TermPhase::Request);
+    finish_error(rt, fe, None, client, &ctx, term, Some(408), true, true).await;
 }
 
 /// Per-connection state kept between requests.
@@ -219,6 +244,7 @@ async fn one_request(
                     Term::new(b'P', TermPhase::Request),
                     Some(e.status()),
                     false,
+                    true,
                 )
                 .await;
                 return false;
@@ -235,6 +261,7 @@ async fn one_request(
                 Term::new(b'P', TermPhase::Request),
                 Some(400),
                 false,
+                true,
             )
             .await;
             return false;
@@ -242,7 +269,7 @@ async fn one_request(
         let r = tokio::select! {
             r = read_some(client, cbuf) => r,
             _ = sleep_until(head_deadline) => {
-                finish_error(rt, fe, None, client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !*first).await;
+                finish_error(rt, fe, None, client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !*first, true).await;
                 return false;
             }
         };
@@ -259,6 +286,7 @@ async fn one_request(
                         &ctx,
                         Term::new(b'C', TermPhase::Request),
                         None,
+                        true,
                         true,
                     )
                     .await;
@@ -278,13 +306,17 @@ async fn one_request(
             .headers
             .iter()
             .map(|h| (h.name.of(buf), h.value.of(buf)));
-        ctx.captured_request = Some(captures(&fe.capture_request, headers));
+        ctx.fx.req_caps = captures(&fe.capture_request, headers);
     }
     let keep = match exchange(rt, fe, client, peer, cbuf, sbuf, req, resp, &mut ctx).await {
         Ok(keep) => keep,
         Err(a) => {
             let be = ctx.backend.map(|b| &rt.backends[b]);
-            finish_error(rt, fe, be, client, &ctx, a.term, a.status, false).await;
+            if a.head_read {
+                ctx.t_request = None;
+            }
+            let quiet = a.term.phase == TermPhase::Request && !a.head_read;
+            finish_error(rt, fe, be, client, &ctx, a.term, a.status, false, quiet).await;
             return false;
         }
     };
@@ -296,26 +328,26 @@ async fn one_request(
     true
 }
 
-/// `capture request|response header`: the last occurrence of each named header, cut and
-/// escaped as HAProxy logs it, joined by `|` (an absent header is an empty field).
+/// The capture slots of a frontend as the head fills them: `capture request|response
+/// header` slots take the last occurrence of their header, cut to their length; the slots
+/// of `capture` rules (no header name) stay empty for the rules.
 fn captures<'b>(
-    wanted: &[(String, usize)],
+    slots: &[(String, usize)],
     headers: impl Iterator<Item = (&'b [u8], &'b [u8])> + Clone,
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (i, (name, len)) in wanted.iter().enumerate() {
-        if i > 0 {
-            out.push(b'|');
-        }
-        let last = headers
-            .clone()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .last();
-        if let Some((_, v)) = last {
-            sluice_log::push_capture(&mut out, v, *len);
-        }
-    }
-    out
+) -> Vec<Option<Vec<u8>>> {
+    slots
+        .iter()
+        .map(|(name, len)| {
+            if name.is_empty() {
+                return None;
+            }
+            let (_, v) = headers
+                .clone()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+                .last()?;
+            Some(v[..v.len().min(*len)].to_vec())
+        })
+        .collect()
 }
 
 /// Keeps the request line for the log before the buffer moves on (only when logging).
@@ -386,9 +418,8 @@ pub struct LogCtx<'a> {
     pub request_line: Vec<u8>,
     /// `unique-id-format` result, empty when none.
     pub unique_id: Vec<u8>,
-    /// `capture request|response header` values (joined by `|`), when declared.
-    pub captured_request: Option<Vec<u8>>,
-    pub captured_response: Option<Vec<u8>>,
+    /// Captures and the log level rules set.
+    pub fx: Effects,
     /// TLS facts of the client connection (`ssl_fc*` fetches, `%sslc`/`%sslv`).
     pub ssl: Option<&'a sluice_tls::ConnInfo>,
 }
@@ -431,8 +462,7 @@ impl<'a> LogCtx<'a> {
             srv_conn: 0,
             request_line: take_vec(),
             unique_id: Vec::new(),
-            captured_request: None,
-            captured_response: None,
+            fx: Effects::default(),
             ssl: None,
         }
     }
@@ -450,6 +480,7 @@ async fn finish_error(
     term: Term,
     status: Option<u16>,
     null_connection: bool,
+    quiet: bool,
 ) {
     let mut sent = 0u64;
     if let Some(code) = status {
@@ -465,7 +496,7 @@ async fn finish_error(
     if null_connection && fe.dontlognull {
         return;
     }
-    if term.phase == TermPhase::Request {
+    if quiet {
         // HAProxy 2.6 logs a request that never completed with no timers, 0 bytes (its
         // error page is not counted) and 400 when nothing was answered at all.
         let mut quiet = LogCtx::new(
@@ -477,6 +508,7 @@ async fn finish_error(
         );
         quiet.backend = ctx.backend;
         quiet.ssl = ctx.ssl;
+        quiet.fx.log_level = ctx.fx.log_level;
         let outcome = Outcome {
             term,
             status: i32::from(status.unwrap_or(400)),
@@ -549,6 +581,35 @@ fn forwardfor_applies(ff: &sluice_config::ForwardFor, peer: SocketAddr) -> bool 
     }
 }
 
+/// The request as rules left it, for everything after them.
+#[derive(Default)]
+struct ReqState {
+    /// The head rebuilt by the rules' edits; `None` while they made none.
+    edited: Option<EditedReq>,
+    /// The request body (de-chunked) once waited for (`option http-buffer-request`,
+    /// `wait-for-body`).
+    body: Option<Vec<u8>>,
+    /// `100 Continue` already sent to the client by Sluice.
+    continued: bool,
+}
+
+impl ReqState {
+    /// The current head: the edited one, else the received one in the client buffer.
+    fn view<'a>(&'a self, buf: &'a [u8], req: &'a RequestHead) -> (&'a [u8], &'a RequestHead) {
+        match &self.edited {
+            Some(e) => (&e.buf, &e.head),
+            None => (buf, req),
+        }
+    }
+}
+
+fn limits(rt: &Runtime) -> Limits {
+    Limits {
+        max_head: rt.max_head,
+        max_headers: rt.max_headers,
+    }
+}
+
 /// One request/response exchange. Returns whether the client connection stays open.
 #[allow(clippy::too_many_arguments)]
 async fn exchange(
@@ -563,7 +624,9 @@ async fn exchange(
     ctx: &mut LogCtx<'_>,
 ) -> Result<bool, Abort> {
     let fe_rules = &rt.rules.frontends[fe.id];
-    let mut edits = Edits::default();
+    let mut st = ReqState::default();
+    // Headers Sluice adds after every rule (`unique-id-header`), as HAProxy does.
+    let mut extra: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut be_choice = fe.default_backend;
     let local = if fe_rules.is_empty() {
         None
@@ -581,7 +644,7 @@ async fn exchange(
             uid.render(&txn, &crate::txn::RuleVars { txn: &txn }, &mut id);
         }
         if let Some(h) = &fe.unique_id_header {
-            edits.add.push((h.as_bytes().to_vec(), id.clone()));
+            extra.push((h.as_bytes().to_vec(), id.clone()));
         }
         ctx.unique_id = id;
     }
@@ -596,25 +659,43 @@ async fn exchange(
             return Err(Abort::new(b'P', TermPhase::Request, None));
         }
     }
+    if fe_rules.buffer_request {
+        let deadline = deadline(Instant::now(), fe.timeouts.http_request);
+        wait_body(rt, fe, client, peer, cbuf, req, &mut st, ctx, deadline, 0).await?;
+    }
     if !fe_rules.is_empty() {
-        let verdict = {
-            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
-            let v = http_rules::eval_request(&fe_rules.http_request, &txn, &mut edits);
-            if matches!(v, Verdict::Continue) {
-                let vars = crate::txn::RuleVars { txn: &txn };
-                let names = &rt.rules.backend_by_name;
-                if let Some(b) =
-                    http_rules::eval_use_backend(&fe_rules.use_backend, &txn, &vars, names)
-                {
-                    be_choice = Some(b);
-                }
-            }
-            v
+        let ctl = RuleCtl {
+            rt,
+            fe,
+            backend: None,
+            peer,
+            local,
+            vars: &vars,
         };
-        match verdict {
-            Verdict::Reply(r) => return local_reply(rt, fe, client, cbuf, req, ctx, r).await,
-            Verdict::Close => return Err(Abort::new(b'P', TermPhase::Request, None)),
-            Verdict::Continue => {}
+        let verdict = request_rules(
+            &ctl,
+            client,
+            cbuf,
+            req,
+            &mut st,
+            ctx,
+            &fe_rules.http_request,
+        )
+        .await?;
+        if matches!(verdict, Verdict::Continue) {
+            let (buf, head) = st.view(cbuf.data(), req);
+            let mut txn = request_txn(rt, fe, None, peer, local, buf, head, &vars, ctx);
+            txn.req_body = st.body.as_deref();
+            let rvars = crate::txn::RuleVars { txn: &txn };
+            let names = &rt.rules.backend_by_name;
+            if let Some(b) =
+                http_rules::eval_use_backend(&fe_rules.use_backend, &txn, &rvars, names)
+            {
+                be_choice = Some(b);
+            }
+        }
+        if let Some(r) = rule_verdict(verdict)? {
+            return local_reply(rt, fe, client, cbuf, req, &st, &vars, ctx, r).await;
         }
     }
     let Some(be_id) = be_choice else {
@@ -626,26 +707,31 @@ async fn exchange(
         return Err(Abort::new(b'P', TermPhase::Request, Some(500)));
     }
     let be_rules = &rt.rules.backends[be_id];
+    if be_rules.buffer_request && st.body.is_none() {
+        let deadline = deadline(Instant::now(), be.timeouts.http_request);
+        wait_body(rt, fe, client, peer, cbuf, req, &mut st, ctx, deadline, 0).await?;
+    }
     if !be_rules.http_request.is_empty() {
-        let local = local.or_else(|| client.local_addr().ok());
-        let verdict = {
-            let txn = request_txn(
-                rt,
-                fe,
-                Some(be_id),
-                peer,
-                local,
-                cbuf.data(),
-                req,
-                &vars,
-                ctx,
-            );
-            http_rules::eval_request(&be_rules.http_request, &txn, &mut edits)
+        let ctl = RuleCtl {
+            rt,
+            fe,
+            backend: Some(be_id),
+            peer,
+            local: local.or_else(|| client.local_addr().ok()),
+            vars: &vars,
         };
-        match verdict {
-            Verdict::Reply(r) => return local_reply(rt, fe, client, cbuf, req, ctx, r).await,
-            Verdict::Close => return Err(Abort::new(b'P', TermPhase::Request, None)),
-            Verdict::Continue => {}
+        let verdict = request_rules(
+            &ctl,
+            client,
+            cbuf,
+            req,
+            &mut st,
+            ctx,
+            &be_rules.http_request,
+        )
+        .await?;
+        if let Some(r) = rule_verdict(verdict)? {
+            return local_reply(rt, fe, client, cbuf, req, &st, &vars, ctx, r).await;
         }
     }
     // `set-src`: logs and forwardfor see the new client address from here on.
@@ -656,14 +742,214 @@ async fn exchange(
         }
         None => peer,
     };
-    http_rules::drop_named(&mut req.headers, cbuf.data(), &edits.del);
+    // `capture cookie`: the request's cookie as the rules left it (HAProxy's
+    // `http_process_request`, after the backend's rules).
+    capture_request_cookie(fe_rules, &st, cbuf.data(), req, ctx);
     ctx.beconn = be.counters.enter();
     let r = exchange_with_backend(
-        rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &edits, &vars,
+        rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &st, &extra, &vars,
     )
     .await;
     be.counters.leave();
     r
+}
+
+/// `capture cookie NAME len N`: the first matching cookie of the current request head.
+fn capture_request_cookie(
+    fe_rules: &crate::rules::ProxyRules,
+    st: &ReqState,
+    buf: &[u8],
+    req: &RequestHead,
+    ctx: &mut LogCtx<'_>,
+) {
+    let Some((name, len)) = &fe_rules.capture_cookie else {
+        return;
+    };
+    let (buf, head) = st.view(buf, req);
+    let fields = head
+        .headers
+        .iter()
+        .map(|h| (h.name.of(buf), h.value.of(buf)));
+    ctx.fx.cookie_req = http_rules::capture_cookie(fields, true, name, *len);
+}
+
+/// What request rules run with, besides the head and the log context.
+struct RuleCtl<'a> {
+    rt: &'a Runtime,
+    fe: &'a FrontendRt,
+    backend: Option<usize>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    vars: &'a TxnVars,
+}
+
+/// Runs a section's `http-request` rules, waiting for the body where a `wait-for-body`
+/// asks to, then going on with the next rule.
+async fn request_rules(
+    ctl: &RuleCtl<'_>,
+    client: &mut Conn,
+    cbuf: &mut Buf,
+    req: &RequestHead,
+    st: &mut ReqState,
+    ctx: &mut LogCtx<'_>,
+    rules: &[std::sync::Arc<crate::rules::Rule<crate::rules::ReqAction>>],
+) -> Result<Verdict, Abort> {
+    let limits = limits(ctl.rt);
+    let mut from = 0;
+    loop {
+        let v = {
+            let base = HttpTxn {
+                rt: ctl.rt,
+                fe: ctl.fe,
+                backend: ctl.backend,
+                peer: ctl.peer,
+                local: ctl.local,
+                req_buf: cbuf.data(),
+                req,
+                resp: None,
+                vars: ctl.vars,
+                unique_id: &ctx.unique_id,
+                ssl: ctx.ssl,
+                req_body: st.body.as_deref(),
+            };
+            http_rules::eval_request(rules, from, &base, &mut st.edited, &mut ctx.fx, &limits)
+        };
+        let Verdict::WaitBody {
+            next,
+            time,
+            at_least,
+        } = v
+        else {
+            return Ok(v);
+        };
+        let deadline = Some(Instant::now() + time);
+        wait_body(
+            ctl.rt, ctl.fe, client, ctl.peer, cbuf, req, st, ctx, deadline, at_least,
+        )
+        .await?;
+        from = next;
+    }
+}
+
+/// A rules verdict as what the exchange does next: go on (`None`), answer locally, or stop.
+fn rule_verdict(v: Verdict) -> Result<Option<http_rules::LocalReply>, Abort> {
+    match v {
+        Verdict::Continue | Verdict::WaitBody { .. } => Ok(None),
+        Verdict::Reply(r) => Ok(Some(r)),
+        Verdict::Close => Err(Abort::new(b'P', TermPhase::Request, None)),
+        Verdict::Error(status) => {
+            Err(Abort::new(b'P', TermPhase::Request, Some(status)).head_read())
+        }
+    }
+}
+
+/// Body bytes of a message so far, de-chunked, and whether the body is complete. `Err` for
+/// a malformed chunked body.
+fn body_so_far(kind: BodyKind, raw: &[u8]) -> Result<(Vec<u8>, bool), ()> {
+    match kind {
+        BodyKind::Empty => Ok((Vec::new(), true)),
+        BodyKind::ContentLength(n) => {
+            let have = raw.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            Ok((raw[..have].to_vec(), have as u64 == n))
+        }
+        BodyKind::Chunked => {
+            let mut t = BodyTracker::new(kind);
+            let p = t.feed(raw).map_err(|_| ())?;
+            Ok((dechunk(&raw[..p.consumed]), p.done))
+        }
+        BodyKind::UntilClose => Ok((raw.to_vec(), false)),
+    }
+}
+
+/// The payload of (the start of) a chunked body whose framing was already checked; a chunk
+/// cut short gives what is there.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    while let Some(lf) = raw.iter().position(|&b| b == b'\n') {
+        let size = raw[..lf]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .fold(0u64, |n, &b| {
+                n.saturating_mul(16)
+                    .saturating_add(u64::from((b as char).to_digit(16).unwrap_or(0)))
+            });
+        if size == 0 {
+            break;
+        }
+        raw = &raw[lf + 1..];
+        let take = raw.len().min(usize::try_from(size).unwrap_or(usize::MAX));
+        out.extend_from_slice(&raw[..take]);
+        raw = &raw[take..];
+        // The data's line end.
+        match raw.iter().position(|&b| b == b'\n') {
+            Some(p) if take as u64 == size => raw = &raw[p + 1..],
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Waits for the request body (HAProxy's `http_wait_for_msg_body`): until it is all there,
+/// its first `at_least` bytes are (when not 0), or the buffer is full; the body so far goes
+/// to `st.body`. Past `deadline` the client gets a 408. A client that sent `Expect:
+/// 100-continue` gets its `100 Continue` from Sluice, and the server no `Expect`.
+#[allow(clippy::too_many_arguments)]
+async fn wait_body(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &mut Conn,
+    peer: SocketAddr,
+    cbuf: &mut Buf,
+    req: &RequestHead,
+    st: &mut ReqState,
+    ctx: &mut LogCtx<'_>,
+    deadline: Option<Instant>,
+    at_least: u64,
+) -> Result<(), Abort> {
+    if req.expect_continue && !st.continued && !matches!(req.body, BodyKind::Empty) {
+        st.continued = true;
+        const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+        if write_all_timeout(client, CONTINUE, fe.timeouts.client)
+            .await
+            .is_err()
+        {
+            return Err(Abort::new(b'C', TermPhase::Request, None).head_read());
+        }
+        ctx.bytes_out += CONTINUE.len() as u64;
+        let vars = TxnVars::default();
+        let base = request_txn(rt, fe, None, peer, None, cbuf.data(), req, &vars, ctx);
+        let limits = limits(rt);
+        if !http_rules::remove_request_header(&base, &mut st.edited, "expect", &limits) {
+            return Err(Abort::new(b'P', TermPhase::Request, Some(500)).head_read());
+        }
+    }
+    loop {
+        let raw = cbuf.data().get(req.head_len..).unwrap_or(&[]);
+        let Ok((body, done)) = body_so_far(req.body, raw) else {
+            return Err(Abort::new(b'P', TermPhase::Request, Some(400)).head_read());
+        };
+        let enough = at_least > 0 && body.len() as u64 >= at_least;
+        if done || enough || cbuf.len() >= rt.max_head || cbuf.is_full() {
+            st.body = Some(body);
+            // HAProxy's `TR` runs until the body it waited for is there.
+            ctx.t_request = Some(ctx.req_start.elapsed());
+            return Ok(());
+        }
+        let wait_until = match (deadline, fe.timeouts.client.map(|t| Instant::now() + t)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let r = tokio::select! {
+            r = read_some(client, cbuf) => r,
+            _ = sleep_until(wait_until) => {
+                return Err(Abort::new(b'c', TermPhase::Request, Some(408)).head_read());
+            }
+        };
+        match r {
+            Ok(0) | Err(_) => return Err(Abort::new(b'C', TermPhase::Request, None).head_read()),
+            Ok(n) => ctx.bytes_in += n as u64,
+        }
+    }
 }
 
 /// Sends a response head to the client exactly as the server wrote it (1xx interim
@@ -711,20 +997,29 @@ fn request_txn<'a>(
         vars,
         unique_id: &ctx.unique_id,
         ssl: ctx.ssl,
+        req_body: None,
     }
 }
 
 /// Answers a request locally (deny, auth, redirect, return, tarpit) and logs it. The
 /// connection stays open when the client wants it and no request body is pending.
+#[allow(clippy::too_many_arguments)]
 async fn local_reply(
     rt: &Runtime,
     fe: &FrontendRt,
     client: &mut Conn,
     cbuf: &mut Buf,
     req: &RequestHead,
+    st: &ReqState,
+    vars: &TxnVars,
     ctx: &mut LogCtx<'_>,
     r: http_rules::LocalReply,
 ) -> Result<bool, Abort> {
+    // HAProxy captures the cookie of a denied or tarpitted request, not of one answered
+    // by `return`, `redirect` or `auth`.
+    if r.who == b'P' {
+        capture_request_cookie(&rt.rules.frontends[fe.id], st, cbuf.data(), req, ctx);
+    }
     if r.tarpit {
         // HAProxy holds a tarpitted request for `timeout tarpit` (or `timeout connect`).
         if let Some(t) = fe.timeouts.tarpit.or(fe.timeouts.connect) {
@@ -736,33 +1031,39 @@ async fn local_reply(
         && req.keep_alive()
         && fe.conn_mode != HttpConnMode::Close;
     // `http-after-response` applies to what Sluice answers itself too.
+    let none: &[_] = &[];
     let be_after = ctx
         .backend
-        .map(|b| &rt.rules.backends[b].http_after_response);
-    let fe_after = &rt.rules.frontends[fe.id].http_after_response;
+        .map_or(none, |b| &rt.rules.backends[b].http_after_response[..]);
+    let fe_after = &rt.rules.frontends[fe.id].http_after_response[..];
     let mut r = r;
-    if !fe_after.is_empty() || be_after.is_some_and(|b| !b.is_empty()) {
-        let vars = TxnVars::default();
-        let mut after = Edits::default();
-        {
-            let txn = request_txn(
+    if !fe_after.is_empty() || !be_after.is_empty() {
+        let edited = {
+            let (buf, head) = st.view(cbuf.data(), req);
+            let base = HttpTxn {
                 rt,
                 fe,
-                ctx.backend,
-                ctx.peer,
-                None,
-                cbuf.data(),
-                req,
-                &vars,
-                ctx,
-            );
-            if let Some(b) = be_after {
-                let _ = http_rules::eval_response(b, &txn, &mut after);
-            }
-            let _ = http_rules::eval_response(fe_after, &txn, &mut after);
-        }
-        if !after.is_empty() {
-            r.bytes = http_rules::edit_raw_response(&r.bytes, &after);
+                backend: ctx.backend,
+                peer: ctx.peer,
+                local: None,
+                req_buf: buf,
+                req: head,
+                resp: None,
+                vars,
+                unique_id: &ctx.unique_id,
+                ssl: ctx.ssl,
+                req_body: st.body.as_deref(),
+            };
+            http_rules::after_local_reply(
+                [be_after, fe_after],
+                &base,
+                &r.bytes,
+                &mut ctx.fx,
+                &limits(rt),
+            )
+        };
+        if let Some(b) = edited {
+            r.bytes = b;
         }
     }
     cbuf.consume(req.head_len);
@@ -797,34 +1098,30 @@ async fn exchange_with_backend(
     req: &mut RequestHead,
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
-    edits: &Edits,
+    st: &ReqState,
+    extra: &[(Vec<u8>, Vec<u8>)],
     vars: &TxnVars,
 ) -> Result<bool, Abort> {
     let conn_mode = worst_mode(fe.conn_mode, be.conn_mode);
+    // The balancer, `use-server` and `sni` see the request as the rules left it.
     let key = if be.uses_hash() {
-        balance_key(be, req, cbuf.data(), peer)
+        let (buf, head) = st.view(cbuf.data(), req);
+        balance_key(be, head, buf, peer)
     } else {
         None
     };
     let forced = {
-        let txn = request_txn(
-            rt,
-            fe,
-            Some(be.id),
-            peer,
-            None,
-            cbuf.data(),
-            req,
-            vars,
-            &*ctx,
-        );
+        let (buf, head) = st.view(cbuf.data(), req);
+        let mut txn = request_txn(rt, fe, Some(be.id), peer, None, buf, head, vars, &*ctx);
+        txn.req_body = st.body.as_deref();
         crate::http_rules::eval_use_server(rt, fe.id, be.id, &txn)
     };
     let mut reuse = conn_mode == HttpConnMode::KeepAlive;
     loop {
         let sni_of = |srv: usize| {
             let e = rt.rules.server_sni.get(be.id)?.get(srv)?.as_ref()?;
-            let txn = request_txn(rt, fe, Some(be.id), peer, None, cbuf.data(), req, vars, ctx);
+            let (buf, head) = st.view(cbuf.data(), req);
+            let txn = request_txn(rt, fe, Some(be.id), peer, None, buf, head, vars, ctx);
             crate::txn::eval_string(e, &txn)
         };
         let conn = match server_conn::connect(be, key, forced, reuse, &sni_of).await {
@@ -872,7 +1169,8 @@ async fn exchange_with_backend(
             resp,
             ctx,
             conn_mode,
-            edits,
+            st,
+            extra,
             vars,
         )
         .await;
@@ -920,7 +1218,8 @@ async fn forward(
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
     conn_mode: HttpConnMode,
-    edits: &Edits,
+    st: &ReqState,
+    uid_header: &[(Vec<u8>, Vec<u8>)],
     vars: &TxnVars,
 ) -> Result<(bool, bool), Abort> {
     // ---- request head to the server
@@ -934,29 +1233,50 @@ async fn forward(
         ConnHeader::Omit
     };
     let mut out = take_vec();
+    // The head as the rules left it; the unique id, then X-Forwarded-For, come after every
+    // other header (HAProxy's `http_process_request`).
+    let (hbuf, hreq) = st.view(cbuf.data(), req);
     let mut ff_value = [0u8; 64];
     let ff = fe.forwardfor.as_ref().or(be.forwardfor.as_ref());
     let mut extra: Vec<(&[u8], &[u8])> = Vec::new();
+    for (n, v) in uid_header {
+        extra.push((n, v));
+    }
     if let Some(ff) = ff {
-        if forwardfor_applies(ff, peer)
-            && !(ff.if_none && req.header(cbuf.data(), &ff.header).is_some())
+        if forwardfor_applies(ff, peer) && !(ff.if_none && hreq.header(hbuf, &ff.header).is_some())
         {
             let n = crate::net::write_ip(&mut ff_value, peer.ip());
             extra.push((ff.header.as_bytes(), &ff_value[..n]));
         }
     }
-    for (n, v) in &edits.add {
-        extra.push((n, v));
-    }
-    sluice_http::write_request_head_with(
-        cbuf.data(),
-        req,
-        edits.method.as_deref(),
-        edits.uri.as_deref(),
-        server_conn_hdr,
-        &extra,
-        &mut out,
-    );
+    // Rules that rewrote `Content-Length`/`Transfer-Encoding` do not change how the body
+    // received is framed: the server gets the framing of the bytes it will read.
+    let mut cl_value = String::new();
+    let refr;
+    let hreq = match &st.edited {
+        Some(e) if e.framing_changed => {
+            let mut h = hreq.clone();
+            h.headers.retain(|f| {
+                let n = f.name.of(hbuf);
+                !n.eq_ignore_ascii_case(b"content-length")
+                    && !n.eq_ignore_ascii_case(b"transfer-encoding")
+            });
+            match req.body {
+                BodyKind::ContentLength(n) => {
+                    cl_value = n.to_string();
+                    extra.insert(0, (b"content-length", cl_value.as_bytes()));
+                }
+                BodyKind::Chunked => extra.insert(0, (b"transfer-encoding", b"chunked")),
+                _ => {}
+            }
+            refr = h;
+            &refr
+        }
+        _ => hreq,
+    };
+    sluice_http::write_request_head(hbuf, hreq, server_conn_hdr, &extra, &mut out);
+    let _ = &cl_value;
+    let req_method = hreq.method;
     let head_len = req.head_len;
     let w = write_all_timeout(server, &out, be.timeouts.server).await;
     give_vec(out);
@@ -969,7 +1289,6 @@ async fn forward(
     if !body_empty {
         cbuf.consume(head_len);
     }
-    let req_method = req.method;
     let client_keep_wanted = req.keep_alive() && conn_mode != HttpConnMode::Close;
 
     // ---- request body and response head, interleaved (100-continue, early responses)
@@ -1072,58 +1391,88 @@ async fn forward(
             .headers
             .iter()
             .map(|h| (h.name.of(buf), h.value.of(buf)));
-        ctx.captured_response = Some(captures(&fe.capture_response, headers));
+        ctx.fx.res_caps = captures(&fe.capture_response, headers);
     }
 
-    // ---- http-response rules (the backend's first, then the frontend's, as HAProxy), then
-    // http-after-response rules, whose deletions also drop what the former added
+    // ---- http-response rules (the backend's first, then the frontend's, as HAProxy), the
+    // response cookie capture, then http-after-response rules; each edit applies at once
     let be_rules = &rt.rules.backends[be.id];
     let fe_rules = &rt.rules.frontends[fe.id];
-    let mut res_edits = Edits::default();
+    let mut res_edited: Option<EditedRes> = None;
     let any_response_rules = !(be_rules.http_response.is_empty()
         && fe_rules.http_response.is_empty()
         && be_rules.http_after_response.is_empty()
         && fe_rules.http_after_response.is_empty());
-    if resp.status != 101 && any_response_rules {
-        // Request fetches still see the head when it is in the buffer (body-less requests).
-        let req_buf: &[u8] = if body_empty { cbuf.data() } else { b"" };
-        let mut after = Edits::default();
-        let denied = {
-            let txn = HttpTxn {
-                rt,
-                fe,
-                backend: Some(be.id),
-                peer,
-                local: None,
-                req_buf,
-                req,
-                resp: Some((sbuf.data(), resp)),
-                vars,
-                unique_id: &ctx.unique_id,
-                ssl: ctx.ssl,
-            };
-            let denied = http_rules::eval_response(&be_rules.http_response, &txn, &mut res_edits)
-                .or_else(|| {
-                    http_rules::eval_response(&fe_rules.http_response, &txn, &mut res_edits)
+    if resp.status != 101 && (any_response_rules || fe_rules.capture_cookie.is_some()) {
+        let limits = limits(rt);
+        // Request fetches still see the head when it is in the buffer (body-less requests),
+        // or the head the rules rebuilt.
+        let (req_buf, req_head): (&[u8], &RequestHead) = match &st.edited {
+            Some(e) => (&e.buf, &e.head),
+            None if body_empty => (cbuf.data(), &*req),
+            None => (b"", &*req),
+        };
+        let base = HttpTxn {
+            rt,
+            fe,
+            backend: Some(be.id),
+            peer,
+            local: None,
+            req_buf,
+            req: req_head,
+            resp: Some((sbuf.data(), resp)),
+            vars,
+            unique_id: &ctx.unique_id,
+            ssl: ctx.ssl,
+            req_body: st.body.as_deref(),
+        };
+        let fx = &mut ctx.fx;
+        let denied =
+            http_rules::eval_response(&be_rules.http_response, &base, &mut res_edited, fx, &limits)
+                .and_then(|d| match d {
+                    Some(s) => Ok(Some(s)),
+                    None => http_rules::eval_response(
+                        &fe_rules.http_response,
+                        &base,
+                        &mut res_edited,
+                        fx,
+                        &limits,
+                    ),
                 });
-            if denied.is_none() {
-                let _ = http_rules::eval_response(&be_rules.http_after_response, &txn, &mut after);
-                let _ = http_rules::eval_response(&fe_rules.http_after_response, &txn, &mut after);
+        let denied = match denied {
+            Ok(None) => {
+                if let Some((name, len)) = &fe_rules.capture_cookie {
+                    let txn = http_rules::res_view(&base, &res_edited);
+                    if let Some((buf, head)) = txn.resp {
+                        let fields = head
+                            .headers
+                            .iter()
+                            .map(|h| (h.name.of(buf), h.value.of(buf)));
+                        fx.cookie_res = http_rules::capture_cookie(fields, false, name, *len);
+                    }
+                }
+                let after = [&be_rules.http_after_response, &fe_rules.http_after_response];
+                let mut failed = None;
+                for rules in after {
+                    if let Err(s) =
+                        http_rules::eval_response(rules, &base, &mut res_edited, fx, &limits)
+                    {
+                        failed = Some(s);
+                        break;
+                    }
+                }
+                failed
             }
-            denied
+            Ok(Some(status)) | Err(status) => Some(status),
         };
         if let Some(status) = denied {
             if body_empty {
                 cbuf.consume(head_len);
             }
+            // HAProxy logs a response it refused with no `Tr`.
+            ctx.t_response = None;
             return Err(Abort::new(b'P', TermPhase::Header, Some(status)));
         }
-        res_edits
-            .add
-            .retain(|(n, _)| !http_rules::is_named(&after.del, n));
-        res_edits.del.extend(after.del);
-        res_edits.add.extend(after.add);
-        http_rules::drop_named(&mut resp.headers, sbuf.data(), &res_edits.del);
     }
     if body_empty {
         cbuf.consume(head_len);
@@ -1159,12 +1508,31 @@ async fn forward(
         && !resp.conn_close
         && (resp.version == Version::Http11 || resp.conn_keep_alive);
     let mut out = take_vec();
-    let res_extra: Vec<(&[u8], &[u8])> = res_edits
-        .add
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
-    sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &res_extra, &mut out);
+    match &res_edited {
+        // As for requests, the framing of the bytes received decides.
+        Some(e) if e.framing_changed => {
+            let mut h = e.head.clone();
+            h.headers.retain(|f| {
+                let n = f.name.of(&e.buf);
+                !n.eq_ignore_ascii_case(b"content-length")
+                    && !n.eq_ignore_ascii_case(b"transfer-encoding")
+            });
+            let cl;
+            let framing: Vec<(&[u8], &[u8])> = match resp.body {
+                BodyKind::ContentLength(n) => {
+                    cl = n.to_string();
+                    vec![(b"content-length", cl.as_bytes())]
+                }
+                BodyKind::Chunked => vec![(b"transfer-encoding", b"chunked")],
+                _ => Vec::new(),
+            };
+            sluice_http::write_response_head(&e.buf, &h, client_conn_hdr, &framing, &mut out);
+        }
+        Some(e) => {
+            sluice_http::write_response_head(&e.buf, &e.head, client_conn_hdr, &[], &mut out)
+        }
+        None => sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &[], &mut out),
+    }
     let n = resp.head_len;
     sbuf.consume(n);
     // The body bytes that came with the head go out in the same write: one syscall for a

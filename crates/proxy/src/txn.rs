@@ -36,6 +36,9 @@ impl TxnVars {
     }
 }
 
+/// Plain references: rules build one per step over whichever head (received or edited) is
+/// current, so it is `Copy`.
+#[derive(Clone, Copy)]
 pub struct HttpTxn<'a> {
     pub rt: &'a Runtime,
     pub fe: &'a FrontendRt,
@@ -50,6 +53,9 @@ pub struct HttpTxn<'a> {
     pub unique_id: &'a [u8],
     /// TLS facts of the client connection.
     pub ssl: Option<&'a sluice_tls::ConnInfo>,
+    /// The request body once buffered (`option http-buffer-request`, `wait-for-body`),
+    /// de-chunked: what `req.body` and `req.body_len` read.
+    pub req_body: Option<&'a [u8]>,
 }
 
 impl HttpTxn<'_> {
@@ -85,6 +91,9 @@ impl Txn for HttpTxn<'_> {
     }
     fn req_header_count(&self) -> usize {
         self.req.headers.len()
+    }
+    fn req_body(&self) -> Option<&[u8]> {
+        self.req_body
     }
     fn req_header(&self, idx: usize) -> Option<(&[u8], &[u8])> {
         let h = self.req.headers.get(idx)?;

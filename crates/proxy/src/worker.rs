@@ -287,7 +287,10 @@ mod tests {
             let fut = super::session(rt.clone(), 0, s, peer, None, "1".into(), false);
             let size = std::mem::size_of_val(&fut);
             eprintln!("connection task future: {size} bytes");
-            assert!(size <= 1536, "the connection task future grew to {size} bytes");
+            assert!(
+                size <= 1024,
+                "the connection task future grew to {size} bytes"
+            );
             drop(c);
         });
     }

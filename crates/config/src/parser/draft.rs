@@ -109,8 +109,19 @@ pub struct ProxyDraft {
     pub conn_mode: HttpConnMode,
     pub errorfiles: BTreeMap<u16, Vec<u8>>,
     pub disabled: bool,
-    /// Rule lines; never inherited from a defaults section.
+    /// Rule lines. A proxy inherits none from its defaults section but
+    /// `tcp-request inspect-delay` (a setting); the section's rules stay there and run first
+    /// (`defaults_rules`).
     pub rules: Vec<RuleLine>,
+    /// Index into `Parser::defaults` of the section whose rules run before this proxy's.
+    pub defaults_rules: Option<usize>,
+    /// For a `defaults` section with rules: the capabilities (`FE`/`BE`) of the proxies
+    /// created from it so far (HAProxy refuses to mix them).
+    pub rules_used_by: u8,
+    /// `capture cookie NAME len N`.
+    pub capture_cookie: Option<(String, usize)>,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
     pub log_format: Option<(String, Location)>,
     pub unique_id_format: Option<(String, Location)>,
     pub unique_id_header: Option<String>,
@@ -131,6 +142,10 @@ pub struct ProxyDraft {
     pub check_expect: Option<HttpCheckExpect>,
     /// Messages HAProxy prints once every file is read (about `bind ... ssl` lines).
     pub post_diags: Vec<Diagnostic>,
+}
+
+fn is_inspect_delay(r: &RuleLine) -> bool {
+    r.keyword == "tcp-request" && r.words.get(1).is_some_and(|w| w == "inspect-delay")
 }
 
 /// HAProxy's server defaults: weight 1, inter 2s, rise 2, fall 3.
@@ -180,6 +195,10 @@ impl ProxyDraft {
             errorfiles: BTreeMap::new(),
             disabled: false,
             rules: Vec::new(),
+            defaults_rules: None,
+            rules_used_by: 0,
+            capture_cookie: None,
+            buffer_request: false,
             log_format: None,
             unique_id_format: None,
             unique_id_header: None,
@@ -200,8 +219,15 @@ impl ProxyDraft {
         }
     }
 
-    /// A new section inheriting everything a defaults section may carry.
-    pub fn inherit(defaults: &ProxyDraft, kind: Kind, name: &str, location: &Location) -> Self {
+    /// A new section inheriting everything a defaults section may carry; `index` is the
+    /// defaults section's place in `Parser::defaults`.
+    pub fn inherit(
+        defaults: &ProxyDraft,
+        index: usize,
+        kind: Kind,
+        name: &str,
+        location: &Location,
+    ) -> Self {
         let mut d = defaults.clone();
         d.kind = kind;
         d.name = name.to_string();
@@ -209,7 +235,32 @@ impl ProxyDraft {
         d.binds.clear();
         d.servers.clear();
         d.post_diags.clear();
+        d.rules_used_by = 0;
+        // `tcp-request inspect-delay` is a setting the proxy inherits; the rules stay in the
+        // defaults section and run before the proxy's own.
+        d.rules.retain(is_inspect_delay);
+        d.defaults_rules = defaults.has_rules().then_some(index);
         d
+    }
+
+    /// Whether the section defines TCP/HTTP rules (what HAProxy checks before letting a proxy
+    /// use it): `http-request`, `http-response`, `http-after-response`, `tcp-request`
+    /// rules; ACLs and `tcp-request inspect-delay` do not count.
+    pub fn has_rules(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.keyword != "acl" && !is_inspect_delay(r))
+    }
+
+    /// Whether the section has `tcp-request connection` or `session` rules.
+    pub fn has_l4_l5_rules(&self) -> bool {
+        self.rules.iter().any(|r| {
+            r.keyword == "tcp-request"
+                && matches!(
+                    r.words.get(1).map(String::as_str),
+                    Some("connection" | "session")
+                )
+        })
     }
 
     pub fn has(&self, cap: u8) -> bool {

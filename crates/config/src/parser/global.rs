@@ -131,6 +131,11 @@ pub fn keyword(g: &mut Global, line: &Line, diags: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        // Allows HAProxy's experimental keywords (`http-request normalize-uri`).
+        "expose-experimental-directives" => {
+            no_args(&mut alert);
+            g.expose_experimental = true;
+        }
         "stats" => alert(unsupported(&format!("'stats {arg1}'"), "stats")),
         _ if GLOBAL_KEYWORDS.contains(&kw) => alert(unsupported(&format!("'{kw}'"), kw)),
         _ => alert(unknown_keyword(kw, "global", global_candidates())),

@@ -208,7 +208,10 @@ impl Parser {
         // from HAProxy's built-in values ("resets all settings to the documented ones").
         let mut draft = match (kind, base, &from) {
             (Kind::Defaults, _, None) | (_, None, _) => ProxyDraft::fresh(kind, &name, loc),
-            (_, Some(i), _) => ProxyDraft::inherit(&self.defaults[i], kind, &name, loc),
+            (_, Some(i), _) => {
+                self.check_defaults_rules(i, kind, loc);
+                ProxyDraft::inherit(&self.defaults[i], i, kind, &name, loc)
+            }
         };
         draft.kind = kind;
         if kind == Kind::Defaults {
@@ -219,6 +222,43 @@ impl Parser {
         self.check_duplicate_name(kind, &name, loc);
         self.proxies.push(draft);
         self.section = Section::Proxy(self.proxies.len() - 1);
+    }
+
+    /// The checks HAProxy 2.6 makes when a section is created from a `defaults` section that
+    /// defines TCP/HTTP rules (its `cfg_parse_listen`): such a section may seed only
+    /// frontends or only backends, never a `listen` or another `defaults`, no backend when it
+    /// has `tcp-request connection|session` rules, and no backend when it declares captures.
+    fn check_defaults_rules(&mut self, i: usize, kind: Kind, loc: &Location) {
+        use crate::keywords::{BE, FE};
+        let def = &self.defaults[i];
+        let at = def.location.clone();
+        let mut alerts = Vec::new();
+        if def.has_rules() {
+            if kind == Kind::Defaults {
+                alerts.push(format!("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at})."));
+            } else if kind == Kind::Listen {
+                alerts.push("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.".to_string());
+            } else {
+                let cap = kind.caps() & (FE | BE);
+                if def.rules_used_by != 0 && def.rules_used_by != cap {
+                    alerts.push(format!("frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at})."));
+                } else if cap == BE && def.has_l4_l5_rules() {
+                    alerts.push(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at})."));
+                } else {
+                    self.defaults[i].rules_used_by = cap;
+                }
+            }
+        }
+        let def = &self.defaults[i];
+        let captures = !def.capture_request.is_empty() || !def.capture_response.is_empty();
+        if captures && (kind == Kind::Defaults || kind.caps() & BE != 0) {
+            // (sic: "capptures" is HAProxy's spelling)
+            alerts.push(format!("backend or defaults sections cannot inherit from a defaults section defining capptures (defaults section at {at})."));
+        }
+        for a in alerts {
+            self.diags
+                .push(Diagnostic::alert(loc, a).with_style(Style::ParsingTight));
+        }
     }
 
     /// HAProxy refuses a proxy whose name is already used by one with the same capability

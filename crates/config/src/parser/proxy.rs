@@ -74,6 +74,9 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
         return;
     }
     let section = p.kind.section();
+    if kw == "declare" {
+        return declare(p, words, loc, diags);
+    }
     let Some(caps) = proxy_keyword_caps(kw) else {
         diags.push(Diagnostic::alert(
             loc,
@@ -164,6 +167,30 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         "errorfile" => errorfile(p, words).unwrap_or_else(alert),
+        "capture" if arg1 == "cookie" => {
+            let (name, len) = (words.get(2), words.get(4));
+            match (name, words.get(3).map(String::as_str), len) {
+                (Some(name), Some("len"), Some(len)) => {
+                    // atol() as in HAProxy; the capture is cut to `tune.http.cookielen` - 1.
+                    let mut n = usize::try_from(atol(len).max(0)).unwrap_or(usize::MAX);
+                    if n >= COOKIE_CAPTURE_LEN {
+                        diags.push(Diagnostic::global(
+                            crate::diag::Severity::Warning,
+                            format!(
+                                "truncating capture length to {} bytes for {} '{}'.",
+                                COOKIE_CAPTURE_LEN - 1,
+                                p.kind.type_str(),
+                                p.name
+                            ),
+                        ));
+                        n = COOKIE_CAPTURE_LEN - 1;
+                    }
+                    // A second line replaces the first, as in HAProxy.
+                    p.capture_cookie = Some((name.clone(), n));
+                }
+                _ => alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.".into()),
+            }
+        }
         "capture" => {
             let which = arg1;
             let kind = words.get(2).map_or("", String::as_str);
@@ -180,18 +207,13 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
                         list.push((name.to_string(), n));
                     }
                     _ => alert(format!(
-                        "'capture {which} header' expects <header name> 'len' <length>."
+                        "'capture {which}' expects 'header' <header_name> 'len' <len>."
                     )),
                 }
             } else {
-                let what = if which == "request" || which == "response" {
-                    format!("{which} {kind}")
-                } else {
-                    which.to_string()
-                };
-                alert(format!(
-                    "'capture {what}' is not supported by Sluice yet (only 'capture request|response header NAME len N')."
-                ));
+                alert(
+                    "'capture' expects 'cookie' or 'request header' or 'response header'.".into(),
+                );
             }
         }
         "unique-id-format" => {
@@ -224,6 +246,20 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
                 p.log_format = Some((arg1.to_string(), loc.clone()));
             }
         }
+        // Rules in an anonymous defaults section: HAProxy 2.6 allows them in named ones only
+        // (`use_backend`, `use-server` and `redirect` were refused above).
+        "acl" | "http-request" | "http-response" | "http-after-response" | "tcp-request"
+            if p.kind == Kind::Defaults && p.name.is_empty() =>
+        {
+            let msg = match (kw, arg1) {
+                ("tcp-request", "inspect-delay" | "connection" | "session" | "content") => {
+                    format!("tcp-request {arg1} is not allowed in anonymous 'defaults' sections")
+                }
+                ("tcp-request", _) => format!("'tcp-request' expects 'inspect-delay', 'connection', or 'content' in defaults section (got '{arg1}')"),
+                _ => format!("'{kw}' not allowed in anonymous 'defaults' section."),
+            };
+            alert(msg);
+        }
         // Compiled by the rules compiler, which reports its own errors at this line.
         "acl"
         | "use_backend"
@@ -232,23 +268,25 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
         | "http-response"
         | "http-after-response"
         | "redirect"
-        | "tcp-request"
-            if p.kind == crate::parser::draft::Kind::Defaults =>
-        {
-            alert(format!("'{kw}' in a 'defaults' section is not supported by Sluice yet (write the rule in each proxy)."));
-        }
-        "acl"
-        | "use_backend"
-        | "use-server"
-        | "http-request"
-        | "http-response"
-        | "http-after-response"
-        | "redirect"
         | "tcp-request" => {
+            // `http-request capture <sample> len <n>` declares the next request capture slot
+            // (a frontend's, or a named defaults section's that its frontends inherit).
+            let capture_slot = (kw == "http-request"
+                && arg1 == "capture"
+                && words.get(3).is_some_and(|w| w == "len")
+                && (p.has(FE) || p.kind == Kind::Defaults))
+                .then(|| words.get(4).map_or(0, |n| atol(n)))
+                .filter(|n| *n > 0)
+                .map(|n| {
+                    p.capture_request
+                        .push((String::new(), usize::try_from(n).unwrap_or(usize::MAX)));
+                    p.capture_request.len() - 1
+                });
             p.rules.push(RuleLine {
                 keyword: kw.to_string(),
                 words: words.to_vec(),
                 location: loc.clone(),
+                capture_slot,
             });
         }
         "disabled" | "enabled" => {
@@ -271,6 +309,62 @@ pub fn keyword(p: &mut ProxyDraft, line: &Line, global: &Global, diags: &mut Vec
             }
         }
         _ => alert(unsupported(&format!("'{kw}'"), kw)),
+    }
+}
+
+/// `tune.http.cookielen` + 1: HAProxy's cookie capture buffer (63 bytes and the NUL).
+const COOKIE_CAPTURE_LEN: usize = 64;
+
+/// `declare capture request|response len N`: a capture slot for `http-request capture ...
+/// id N` (or `http-response`), numbered with the `capture ... header` slots in declaration
+/// order. Frontends and listens only; HAProxy's own messages otherwise.
+fn declare(
+    p: &mut ProxyDraft,
+    words: &[String],
+    loc: &crate::model::Location,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut alert = |msg: String| diags.push(Diagnostic::alert(loc, msg));
+    let w = |i: usize| words.get(i).map_or("", String::as_str);
+    if p.kind == Kind::Defaults {
+        return alert("'declare' not available in default section".into());
+    }
+    if w(1) != "capture" {
+        if !p.has(FE) {
+            return alert("'declare' only available in frontend or listen section".into());
+        }
+        return alert(format!(
+            "unknown declaration type '{}' (supports 'capture')",
+            w(1)
+        ));
+    }
+    if !p.has(FE) {
+        return alert("'declare' only available in frontend or listen section".into());
+    }
+    let request = match w(2) {
+        "request" => true,
+        "response" => false,
+        _ => {
+            return alert("'declare capture' requires a direction ('request' or 'response')".into())
+        }
+    };
+    if w(3) != "len" {
+        return alert("'declare capture' requires a capture length ('len')".into());
+    }
+    let Ok(n) = w(4).parse::<i64>() else {
+        return alert(
+            "'declare capture': 'len' requires a numeric value that represents the capture length"
+                .into(),
+        );
+    };
+    if n <= 0 {
+        return alert("length must be > 0".into());
+    }
+    let slot = (String::new(), usize::try_from(n).unwrap_or(usize::MAX));
+    if request {
+        p.capture_request.push(slot);
+    } else {
+        p.capture_response.push(slot);
     }
 }
 
@@ -446,6 +540,7 @@ fn option(
         "tcplog" => p.access_log = AccessLog::Tcp,
         "dontlognull" => p.dontlognull = enable,
         "log-separate-errors" => p.log_separate_errors = enable,
+        "http-buffer-request" => p.buffer_request = enable,
         "allbackups" => p.allbackups = enable,
         "http-server-close" | "httpclose" | "http-keep-alive" => {
             let mode = match name {

@@ -1,7 +1,7 @@
 //! Access logs in HAProxy's formats, written to stdout.
 
 use crate::servers;
-use crate::support::{free_port, get, Backend, Behaviour, Sluice};
+use crate::support::{free_port, get, Backend, Behaviour, Client, Sluice};
 
 #[test]
 fn httplog_line_has_haproxy_fields() {
@@ -176,4 +176,72 @@ fn captured_headers_are_logged_like_haproxy() {
         line.ends_with(" 0/0 {example.||se#7Ccond} {s1} \"GET /cap HTTP/1.1\""),
         "{line}"
     );
+}
+
+/// `http-request capture` (len and id), `declare capture`, `http-response capture` and
+/// `capture cookie` in the httplog line, in declaration order with the header captures,
+/// as HAProxy 2.6.12 writes them for the same configuration and requests.
+#[test]
+fn rule_and_cookie_captures_in_httplog() {
+    let b = Backend::start(
+        "s1",
+        Behaviour::Raw(
+            b"HTTP/1.1 200 OK\r\nset-cookie: SESSIONID=abc123def; path=/\r\nset-cookie: other=1\r\nx-res: r1\r\ncontent-length: 2\r\n\r\nok"
+                .to_vec(),
+        ),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port}\n    http-request capture req.hdr(x-a) len 5\n    capture request header Host len 20\n    declare capture request len 8\n    capture response header x-res len 10\n    declare capture response len 4\n    http-request capture path id 2\n    http-response capture res.hdr(x-res),upper id 1\n    capture cookie SESS len 12\n    default_backend be\nbackend be\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    let r = crate::support::raw(
+        port,
+        b"GET /path/to HTTP/1.1\r\nhost: h:1\r\nx-a: 123456789\r\ncookie: a=1; SESSIONID=zzzzzzzzzzzzzzzzzz; SESS=2\r\n\r\n",
+    )
+    .expect("response");
+    assert_eq!(r.status, 200);
+    let out = s.wait_output("\"GET /path/to HTTP/1.1\"");
+    let line = out.lines().find(|l| l.contains("/path/to")).unwrap();
+    assert!(
+        line.contains(" SESSIONID=zz SESSIONID=ab ---- "),
+        "cookies as %CC %CS: {line}"
+    );
+    assert!(
+        line.ends_with(" 0/0 {12345|h:1|/path/to} {r1|R1} \"GET /path/to HTTP/1.1\""),
+        "{line}"
+    );
+}
+
+/// `set-log-level`: `silent` drops the line, a level sets its syslog priority; the last
+/// rule that runs wins, the response's after the request's.
+#[test]
+fn set_log_level_silences_and_sets_priority() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format rfc3164 local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port}\n    http-request set-var(txn.p) path\n    http-request set-log-level silent if {{ path_beg /quiet }}\n    http-request set-log-level err if {{ path /err }}\n    http-response set-log-level alert if {{ var(txn.p) -m str /quiet-but-alert }}\n    default_backend be\nbackend be\n{}",
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    for p in ["/quiet", "/err", "/quiet-but-alert", "/last"] {
+        assert_eq!(c.get(p).status, 200, "{p}");
+    }
+    // Lines are written in order: once the last one is there, the others are too.
+    let out = s.wait_output("\"GET /last HTTP/1.1\"");
+    let line = |p: &str| {
+        out.lines()
+            .find(|l| l.ends_with(&format!("\"GET {p} HTTP/1.1\"")))
+            .map(str::to_string)
+    };
+    assert_eq!(line("/quiet"), None, "{out}");
+    // local0 = 16: err is <131>, alert <129>, info <134>.
+    assert!(line("/err").unwrap().starts_with("<131>"), "{out}");
+    assert!(
+        line("/quiet-but-alert").unwrap().starts_with("<129>"),
+        "{out}"
+    );
+    assert!(line("/last").unwrap().starts_with("<134>"), "{out}");
 }

@@ -313,3 +313,185 @@ fn http_after_response_edits_proxied_and_local_responses() {
         "applies to the deny page too"
     );
 }
+
+/// HAProxy applies each edit at once: a later rule, `use_backend` and the server all see
+/// the rewritten request, and `balance uri` hashes the rewritten path.
+#[test]
+fn edits_are_seen_by_later_rules_routing_and_balancing() {
+    let a = Backend::start("a", Behaviour::Hello);
+    let b = Backend::start("b", Behaviour::Hello);
+    let h1 = Backend::start("h1", Behaviour::Hello);
+    let h2 = Backend::start("h2", Behaviour::Hello);
+    let (port, plain) = (free_port(), free_port());
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request set-header X-Tag blocked if {{ path /secret }}\n    http-request deny if {{ req.hdr(x-tag) blocked }}\n    http-request set-path /b if {{ path /a }}\n    http-request set-header X-Seen %[path]\n    http-request set-path /same if {{ path_beg /h/ }}\n    use_backend bb if {{ path /b }}\n    use_backend hashed if {{ path /same }}\n    default_backend ba\nfrontend plain\n    bind 127.0.0.1:{plain}\n    default_backend hashed\nbackend ba\n    server a {}\nbackend bb\n    server b {}\nbackend hashed\n    balance uri\n    server h1 {}\n    server h2 {}\n",
+        defaults("http"),
+        a.addr, b.addr, h1.addr, h2.addr
+    );
+    let _s = Sluice::start_with(&cfg, &[port, plain], &[]);
+    let mut c = Client::connect(port);
+    assert_eq!(
+        c.get("/secret").status,
+        403,
+        "the deny sees the header set before it"
+    );
+    assert_eq!(c.get("/open").server(), "a");
+    let r = c.get("/a");
+    assert_eq!(r.server(), "b", "use_backend sees the rewritten path");
+    let head = b.last_head.lock().unwrap().clone();
+    assert!(head.starts_with("GET /b HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("x-seen: /b\r\n"),
+        "a later rule's sample sees the new path: {head}"
+    );
+    // Without the rewrite these paths spread over both servers; rewritten to one path,
+    // `balance uri` sends them all to the same one.
+    let paths: Vec<String> = (0..12).map(|i| format!("/h/{i}")).collect();
+    let spread: std::collections::HashSet<String> = paths
+        .iter()
+        .map(|p| Client::connect(plain).get(p).server())
+        .collect();
+    assert_eq!(
+        spread.len(),
+        2,
+        "the paths hash to both servers unrewritten"
+    );
+    let hashed: std::collections::HashSet<String> =
+        paths.iter().map(|p| c.get(p).server()).collect();
+    assert_eq!(
+        hashed.len(),
+        1,
+        "the rewritten path is what is hashed: {hashed:?}"
+    );
+}
+
+/// Rules of a named defaults section run before the proxy's own, in the proxies created
+/// from it.
+#[test]
+fn named_defaults_rules_run_first() {
+    let s1 = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "defaults web\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    acl admin path_beg /admin\n    http-request deny if admin\n    http-request set-header X-Order d\n    http-response set-header X-From-Defaults yes\nfrontend fe from web\n    bind 127.0.0.1:{port}\n    http-request set-header X-Order %[req.hdr(x-order)]-f\n    default_backend be\n{}backend be\n    server s1 {}\n",
+        defaults("http"),
+        s1.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    assert_eq!(c.get("/admin/x").status, 403);
+    let r = c.get("/page");
+    assert_eq!(r.server(), "s1");
+    assert_eq!(r.header("x-from-defaults"), Some("yes"));
+    let head = s1.last_head.lock().unwrap().to_ascii_lowercase();
+    assert!(head.contains("x-order: d-f\r\n"), "{head}");
+}
+
+/// `option http-buffer-request` and `wait-for-body`: the rules see the body (chunked ones
+/// de-chunked), and the server still receives it whole.
+#[test]
+fn buffered_bodies_feed_the_rules_and_reach_the_server() {
+    let echo = Backend::start("echo", Behaviour::EchoBody);
+    let (port, wait_port) = (free_port(), free_port());
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    option http-buffer-request\n    http-request deny deny_status 429 if {{ req.body -m sub evil }}\n    http-request set-header X-Len %[req.body_len]\n    default_backend be\nfrontend waits\n    bind 127.0.0.1:{wait_port}\n    http-request wait-for-body time 5s at-least 4 if METH_POST\n    http-request set-header X-Len %[req.body_len]\n    default_backend be\nbackend be\n    server echo {}\n",
+        defaults("http"),
+        echo.addr
+    );
+    let _s = Sluice::start_with(&cfg, &[port, wait_port], &[]);
+    let mut c = Client::connect(port);
+    // The head first, the body in a second write.
+    c.send(b"POST /up HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\n");
+    c.send(b"helloworld");
+    let r = c.read_response().expect("response");
+    assert_eq!(r.text(), "len=10 sum=1084\n");
+    let head = echo.last_head.lock().unwrap().to_ascii_lowercase();
+    assert!(head.contains("x-len: 10\r\n"), "{head}");
+    c.send(b"POST /up HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n3\r\nevi\r\n");
+    c.send(b"1\r\nl\r\n0\r\n\r\n");
+    assert_eq!(
+        c.read_response().expect("429").status,
+        429,
+        "'evil' across two chunks"
+    );
+    // Expect: 100-continue is answered by Sluice, which then waits for the body; the
+    // server sees no Expect.
+    let mut c = Client::connect(port);
+    c.send(b"POST /up HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n");
+    assert_eq!(c.read_response().expect("100").status, 100);
+    c.send(b"abc");
+    let r = c.read_response().expect("response");
+    assert_eq!(r.text(), "len=3 sum=294\n");
+    let head = echo.last_head.lock().unwrap().to_ascii_lowercase();
+    assert!(!head.contains("expect"), "{head}");
+    // wait-for-body stops at 4 bytes: the rules see those, the server gets all 10.
+    let mut c = Client::connect(wait_port);
+    c.send(b"POST /w HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\n\r\nabcde");
+    let head = crate::support::wait_for("the request at the server", || {
+        let h = echo.last_head.lock().unwrap().to_ascii_lowercase();
+        h.starts_with("post /w ").then_some(h)
+    });
+    assert!(head.contains("x-len: 5\r\n"), "{head}");
+    c.send(b"fghij");
+    assert_eq!(
+        c.read_response().expect("response").text(),
+        "len=10 sum=1015\n"
+    );
+}
+
+/// `normalize-uri` (experimental in HAProxy 2.6): the server gets the normalized target,
+/// a strict normalizer refuses an invalid one with 400.
+#[test]
+fn normalize_uri_rewrites_the_target() {
+    let s1 = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    expose-experimental-directives\n{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request normalize-uri path-merge-slashes\n    http-request normalize-uri path-strip-dotdot full\n    http-request normalize-uri percent-decode-unreserved strict\n    http-request normalize-uri query-sort-by-name\n    http-request deny if {{ path_beg /admin }}\n    default_backend be\nbackend be\n    server s1 {}\n",
+        defaults("http"),
+        s1.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    let r = c.get("//a//../b/%7e%41?z=1&a=2");
+    assert_eq!(r.server(), "s1");
+    let head = s1.last_head.lock().unwrap().clone();
+    assert!(head.starts_with("GET /b/~A?a=2&z=1 HTTP/1.1\r\n"), "{head}");
+    assert_eq!(
+        c.get("/x/../%61dmin").status,
+        403,
+        "the deny sees the normalized path"
+    );
+    assert_eq!(Client::connect(port).get("/%zz").status, 400);
+}
+
+/// HAProxy 2.6's `http-after-response allow` stops the section's after-response rules; it
+/// has no `deny` there, and says so.
+#[test]
+fn http_after_response_allow_stops_the_section() {
+    let s1 = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request deny if {{ path /no }}\n    http-after-response allow if {{ status 200 }}\n    http-after-response set-header X-After 1\n    default_backend be\nbackend be\n    server s1 {}\n",
+        defaults("http"),
+        s1.addr
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    let r = c.get("/yes");
+    assert_eq!((r.status, r.header("x-after")), (200, None));
+    let r = c.get("/no");
+    assert_eq!((r.status, r.header("x-after")), (403, Some("1")));
+    let dir = tempdir();
+    let f = dir.join("after.cfg");
+    std::fs::write(
+        &f,
+        "defaults\n    mode http\nfrontend fe\n    bind 127.0.0.1:1\n    http-after-response deny\n    default_backend be\nbackend be\n    server s 127.0.0.1:2\n",
+    )
+    .unwrap();
+    let (code, out) = check_config(&dir, &f);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("after.cfg:5]")
+            && out.contains("HAProxy 2.6 has no such http-after-response action"),
+        "{out}"
+    );
+}
