@@ -79,41 +79,24 @@ pub async fn serve(
     accept_time: SystemTime,
 ) {
     let accepted = Instant::now();
-    let ssl = client.take_ssl_info();
-    let ssl = ssl.as_deref();
+    let ssl_info = client.take_ssl_info();
     // `tcp-request session reject` closes without a log line, as in HAProxy.
-    let fe_rules = &rt.rules.frontends[fe.id];
-    if !fe_rules.tcp_session.is_empty() {
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: client.local_addr().ok(),
-            ssl,
-            payload: None,
-            payload_final: true,
-        };
-        if !fe_rules.accept_session(&txn) {
-            return;
-        }
+    if !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
+        return;
     }
-    let limits = Limits {
-        max_head: rt.max_head,
-        max_headers: rt.max_headers,
-    };
-    // Per-connection state lives in one box; the per-request work runs in a boxed future,
-    // so an idle connection's task is small (HAProxy: ~1 KiB per idle connection).
-    let mut conn = Box::new(ConnState {
-        cbuf: Buf::new(rt.bufsize),
-        sbuf: Buf::new(rt.bufsize),
-        req: RequestHead::new(),
-        resp: ResponseHead::new(),
-        first: true,
-        idle_since: accepted,
-    });
+    // The request state (buffers handles, parsed heads) comes from a per-thread pool for the
+    // time of a request and goes back while the connection is idle; the per-request work runs
+    // in a boxed future. So an idle connection's task holds little (HAProxy: ~1 KiB).
+    let mut state: Option<Box<ConnState>> = None;
+    let mut first = true;
+    let mut idle_since = accepted;
     loop {
         // ---- wait for the first byte of a request, holding no buffer while idle
-        if conn.cbuf.is_empty() {
-            conn.cbuf.release_if_empty();
-            let idle_timeout = if conn.first {
+        if state.as_ref().is_none_or(|s| s.cbuf.is_empty()) {
+            if let Some(st) = state.take() {
+                give_state(st);
+            }
+            let idle_timeout = if first {
                 fe.timeouts.http_request.or(fe.timeouts.client)
             } else {
                 fe.timeouts
@@ -122,13 +105,13 @@ pub async fn serve(
                     .or(fe.timeouts.client)
             };
             let ready = tokio::select! {
-                r = client.ready(Interest::READABLE) => r.is_ok(),
-                _ = sleep_until(deadline(conn.idle_since, idle_timeout)) => {
-                    if conn.first {
+                r = std::future::poll_fn(|cx| client.poll_read_ready(cx)) => r.is_ok(),
+                _ = sleep_until(deadline(idle_since, idle_timeout)) => {
+                    if first {
                         // HAProxy answers 408 on a connection that stayed silent past
                         // `timeout http-request`, and logs it unless dontlognull. Boxed: the
                         // log context would otherwise sit in every idle connection's task.
-                        Box::pin(silent_connection(rt, fe, &mut client, peer, accept_time, accepted, ssl)).await;
+                        Box::pin(silent_connection(rt, fe, &mut client, peer, accept_time, accepted, ssl_info.as_deref())).await;
                     }
                     return;
                 }
@@ -139,10 +122,13 @@ pub async fn serve(
             // A fresh connection is reported ready before any byte has arrived: confirm
             // with a peek, so a silent connection keeps waiting here, holding no buffer and
             // no request state (later waits follow a read that cleared readiness).
-            if conn.first && !client.has_bytes_or_eof() {
+            if first && !client.has_bytes_or_eof() {
                 continue;
             }
         }
+        let conn = state.get_or_insert_with(|| take_state(rt.bufsize));
+        conn.first = first;
+        conn.idle_since = idle_since;
         let keep = Box::pin(one_request(
             rt,
             fe,
@@ -150,15 +136,83 @@ pub async fn serve(
             peer,
             accept_time,
             accepted,
-            &limits,
-            &mut conn,
-            ssl,
+            conn,
+            ssl_info.as_deref(),
         ))
         .await;
+        first = conn.first;
+        idle_since = conn.idle_since;
         if !keep {
             return;
         }
     }
+}
+
+/// `tcp-request session` rules of the frontend, once per connection.
+fn session_accepted(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    client: &Conn,
+    peer: SocketAddr,
+    ssl: Option<&sluice_tls::ConnInfo>,
+) -> bool {
+    let fe_rules = &rt.rules.frontends[fe.id];
+    if fe_rules.tcp_session.is_empty() {
+        return true;
+    }
+    let txn = crate::txn::ConnTxn {
+        src: peer,
+        dst: client.local_addr().ok(),
+        ssl,
+        payload: None,
+        payload_final: true,
+    };
+    fe_rules.accept_session(&txn)
+}
+
+/// Request states kept per thread beyond which returned ones are freed.
+const STATE_POOL_MAX: usize = 1024;
+
+thread_local! {
+    /// Request states of idle connections, reused with their header tables' capacity. Boxed:
+    /// a state moves between a connection and the pool without being copied.
+    #[allow(clippy::vec_box)]
+    static STATES: std::cell::RefCell<Vec<Box<ConnState>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn take_state(bufsize: usize) -> Box<ConnState> {
+    let pooled = STATES.with(|p| {
+        let mut p = p.borrow_mut();
+        p.iter()
+            .rposition(|s| s.bufsize == bufsize)
+            .map(|i| p.swap_remove(i))
+    });
+    pooled.unwrap_or_else(|| {
+        Box::new(ConnState {
+            bufsize,
+            cbuf: Buf::new(bufsize),
+            sbuf: Buf::new(bufsize),
+            req: RequestHead::new(),
+            resp: ResponseHead::new(),
+            first: true,
+            idle_since: Instant::now(),
+        })
+    })
+}
+
+/// Gives an idle connection's request state back (its buffers are empty and released).
+fn give_state(mut st: Box<ConnState>) {
+    st.cbuf.release_if_empty();
+    st.sbuf.release_if_empty();
+    if !st.cbuf.is_empty() || !st.sbuf.is_empty() {
+        return;
+    }
+    let _ = STATES.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < STATE_POOL_MAX {
+            p.push(st);
+        }
+    });
 }
 
 /// The 408 and its log line for a connection that sent nothing in time.
@@ -177,8 +231,11 @@ async fn silent_connection(
     finish_error(rt, fe, None, client, &ctx, term, Some(408), true, true).await;
 }
 
-/// Per-connection state kept between requests.
+/// The state of a request in progress (and of pipelined bytes waiting): pooled per thread,
+/// held by a connection only while it has work.
 struct ConnState {
+    /// The buffer size the handles were made for (`tune.bufsize`).
+    bufsize: usize,
     cbuf: Buf,
     sbuf: Buf,
     req: RequestHead,
@@ -196,7 +253,6 @@ async fn one_request(
     peer: SocketAddr,
     accept_time: SystemTime,
     accepted: Instant,
-    limits: &Limits,
     conn: &mut ConnState,
     ssl: Option<&sluice_tls::ConnInfo>,
 ) -> bool {
@@ -207,6 +263,7 @@ async fn one_request(
         resp,
         first,
         idle_since,
+        ..
     } = conn;
     let req_start = Instant::now();
     let req_accept_time = if *first {
@@ -230,7 +287,7 @@ async fn one_request(
     ctx.idle = idle_ms;
     ctx.ssl = ssl;
     loop {
-        match parse_request(cbuf.data(), limits, req) {
+        match parse_request(cbuf.data(), &limits(rt), req) {
             Ok(true) => break,
             Ok(false) => {}
             Err(e) => {

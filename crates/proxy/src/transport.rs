@@ -239,6 +239,34 @@ impl Conn {
         }
     }
 
+    /// Polls for something to read (bytes, end of stream or an error). Unlike
+    /// [`Conn::ready`] it needs no future of its own, so an idle connection's task waiting
+    /// on it stays small.
+    pub fn poll_read_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        use std::task::Poll;
+        match self {
+            Conn::Plain(s) => s.poll_read_ready(cx),
+            Conn::Tls(t) => loop {
+                if t.plain_ready {
+                    return Poll::Ready(Ok(()));
+                }
+                // Queued records go out first; the wake-up for the rest comes with the
+                // next readiness or the next write.
+                let _ = t.flush_nb();
+                std::task::ready!(t.tcp.poll_read_ready(cx))?;
+                match t.pull_nb() {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            },
+            Conn::Pipe(p, _) => p.poll_ready(cx, Interest::READABLE).map(|r| r.map(|_| ())),
+        }
+    }
+
     /// Reads what is there into `buf`'s free space; 0 at end of stream, `WouldBlock` when
     /// nothing is.
     pub fn try_read_into(&mut self, buf: &mut Buf) -> io::Result<usize> {

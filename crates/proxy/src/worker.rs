@@ -66,9 +66,8 @@ struct ListenerCtx {
     h2: bool,
 }
 
-/// One accepted connection, start to end: TLS handshake when the bind has `ssl`, then the
-/// stream of its mode and protocol.
-async fn session(
+/// What the accept loop hands to a connection's task.
+struct Accepted {
     rt: Arc<Runtime>,
     fe_id: usize,
     sock: tokio::net::TcpStream,
@@ -76,7 +75,26 @@ async fn session(
     tls: Option<Arc<sluice_tls::BindAcceptor>>,
     label: Arc<str>,
     h2_bind: bool,
-) {
+}
+
+/// One accepted connection, start to end: TLS handshake when the bind has `ssl`, then the
+/// stream of its mode and protocol. The arguments come boxed and are unpacked at once: an
+/// async fn keeps its arguments for its whole life, and every idle connection would carry
+/// them.
+async fn session(a: Box<Accepted>) {
+    let Accepted {
+        rt,
+        fe_id,
+        sock,
+        peer,
+        tls,
+        label,
+        h2_bind,
+    } = {
+        // Unboxed in a block so the box is freed now, not when the session ends.
+        let a = a;
+        *a
+    };
     let _slots = Slots { rt: &rt, fe: fe_id };
     let fe = &rt.frontends[fe_id];
     let now = SystemTime::now();
@@ -107,6 +125,32 @@ async fn session(
         Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
         Mode::Tcp => Box::pin(crate::stream_tcp::serve(&rt, fe, conn, peer, now)).await,
     }
+}
+
+/// A clear HTTP/1 connection, the common case, in a task of its own kind: nothing but the
+/// HTTP stream's state is kept while it is idle.
+async fn http_session(rt: Arc<Runtime>, a: Box<Accepted>) {
+    let _slots = Slots {
+        rt: &rt,
+        fe: a.fe_id,
+    };
+    start_http(&rt, a).await;
+}
+
+/// The HTTP/1 stream of a clear connection; consumes the accept record so none of it stays
+/// in the task (taken boxed: unboxing in the caller would keep the box until the task ends).
+#[allow(clippy::boxed_local)]
+fn start_http(rt: &Runtime, a: Box<Accepted>) -> impl std::future::Future<Output = ()> + '_ {
+    let Accepted {
+        fe_id, sock, peer, ..
+    } = *a;
+    crate::stream_http::serve(
+        rt,
+        &rt.frontends[fe_id],
+        Conn::Plain(sock),
+        peer,
+        SystemTime::now(),
+    )
 }
 
 async fn accept_loop(
@@ -172,7 +216,21 @@ async fn accept_loop(
                 let tls = lc.tls.clone();
                 let label = lc.label.clone();
                 let h2_bind = lc.h2;
-                tokio::spawn(session(rt, fe_id, sock, peer, tls, label, h2_bind));
+                let plain_http = tls.is_none() && !h2_bind && fe.mode == Mode::Http;
+                let a = Box::new(Accepted {
+                    rt: rt.clone(),
+                    fe_id,
+                    sock,
+                    peer,
+                    tls,
+                    label,
+                    h2_bind,
+                });
+                if plain_http {
+                    tokio::spawn(http_session(rt, a));
+                } else {
+                    tokio::spawn(session(a));
+                }
             }
             Err(_) => {
                 // Out of descriptors or a transient accept error: back off briefly rather
@@ -284,11 +342,20 @@ mod tests {
                 .await
                 .unwrap();
             let (s, peer) = l.accept().await.unwrap();
-            let fut = super::session(rt.clone(), 0, s, peer, None, "1".into(), false);
+            let a = Box::new(super::Accepted {
+                rt: rt.clone(),
+                fe_id: 0,
+                sock: s,
+                peer,
+                tls: None,
+                label: "1".into(),
+                h2_bind: false,
+            });
+            let fut = super::http_session(rt.clone(), a);
             let size = std::mem::size_of_val(&fut);
             eprintln!("connection task future: {size} bytes");
             assert!(
-                size <= 1024,
+                size <= 640,
                 "the connection task future grew to {size} bytes"
             );
             drop(c);
