@@ -111,6 +111,39 @@ impl PipeEnd {
         Ok(n)
     }
 
+    /// Appends up to `max` buffered bytes to `out` (no intermediate buffer to zero); 0 at end
+    /// of stream, `WouldBlock` when empty.
+    pub fn try_read_append(&self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        let mut rx = lock(&self.rx);
+        if rx.data.is_empty() {
+            return if rx.writer_closed {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = max.min(rx.data.len());
+        let (a, b) = rx.data.as_slices();
+        let from_a = n.min(a.len());
+        out.extend_from_slice(&a[..from_a]);
+        out.extend_from_slice(&b[..n - from_a]);
+        rx.data.drain(..n);
+        wake(&mut rx.write_waker);
+        Ok(n)
+    }
+
+    /// Appends what comes next (up to `max` bytes) to `out`, waiting for bytes; 0 at end of
+    /// stream.
+    pub async fn read_append(&self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        loop {
+            self.ready(Interest::READABLE).await?;
+            match self.try_read_append(out, max) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return r,
+            }
+        }
+    }
+
     /// Buffers what fits; `WouldBlock` when full, `BrokenPipe` when the reader is gone.
     pub fn try_write(&self, data: &[u8]) -> io::Result<usize> {
         let mut tx = lock(&self.tx);

@@ -17,7 +17,6 @@ use crate::transport::Conn;
 
 /// HAProxy's `tune.h2.initial-window-size`.
 const INITIAL_WINDOW: u32 = 65_535;
-const CHUNK: usize = 16 * 1024;
 
 thread_local! {
     /// Live HTTP/2 connections of this worker thread, by (backend, server).
@@ -80,7 +79,6 @@ fn is_hop_by_hop(name: &[u8]) -> bool {
 async fn exchange(send: SendRequest<Bytes>, pipe: &PipeEnd, limits: &Limits) -> io::Result<()> {
     // ---- the request head, as the HTTP/1 stream wrote it
     let mut buf: Vec<u8> = Vec::with_capacity(2048);
-    let mut chunk = vec![0u8; CHUNK];
     let mut head = RequestHead::new();
     loop {
         match parse_request(&buf, limits, &mut head) {
@@ -88,7 +86,7 @@ async fn exchange(send: SendRequest<Bytes>, pipe: &PipeEnd, limits: &Limits) -> 
             Ok(false) => {}
             Err(_) => return Err(io::ErrorKind::InvalidData.into()),
         }
-        if fill(pipe, &mut buf, &mut chunk).await? == 0 {
+        if fill(pipe, &mut buf).await? == 0 {
             return Ok(());
         }
     }
@@ -135,7 +133,6 @@ async fn exchange(send: SendRequest<Bytes>, pipe: &PipeEnd, limits: &Limits) -> 
         match body {
             BodyKind::ContentLength(n) if n > 0 => {
                 let mut left = n;
-                let mut chunk = vec![0u8; CHUNK];
                 let mut pending = std::mem::take(&mut buf);
                 loop {
                     let take = (left.min(pending.len() as u64)) as usize;
@@ -149,15 +146,15 @@ async fn exchange(send: SendRequest<Bytes>, pipe: &PipeEnd, limits: &Limits) -> 
                     if left == 0 {
                         return Ok(());
                     }
-                    if fill(pipe, &mut pending, &mut chunk).await? == 0 {
+                    if fill(pipe, &mut pending).await? == 0 {
                         upload.send_reset(h2::Reason::CANCEL);
                         return Ok(());
                     }
                 }
             }
             BodyKind::Chunked => {
-                let mut chunk = vec![0u8; CHUNK];
-                relay_chunked(pipe, &mut upload, std::mem::take(&mut buf), &mut chunk).await
+                let mut pending = std::mem::take(&mut buf);
+                relay_chunked(pipe, &mut upload, &mut pending).await
             }
             _ => Ok(()),
         }

@@ -233,16 +233,27 @@ async fn send_request(
 /// Reads the HTTP/1 response from the pipe and sends it on the stream.
 async fn recv_response(
     pipe: &PipeEnd,
-    mut respond: SendResponse<Bytes>,
+    respond: SendResponse<Bytes>,
     method: Method,
     limits: &Limits,
 ) -> std::io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut buf = crate::buffer::take_vec();
+    let r = recv_response_in(pipe, respond, method, limits, &mut buf).await;
+    crate::buffer::give_vec(buf);
+    r
+}
+
+async fn recv_response_in(
+    pipe: &PipeEnd,
+    mut respond: SendResponse<Bytes>,
+    method: Method,
+    limits: &Limits,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<()> {
     let mut head = ResponseHead::new();
-    let mut chunk = vec![0u8; CHUNK];
     // ---- the final response head (interim 1xx answers are dropped)
     loop {
-        match parse_response(&buf, limits, method, &mut head) {
+        match parse_response(buf, limits, method, &mut head) {
             Ok(true) if (100..200).contains(&head.status) && head.status != 101 => {
                 buf.drain(..head.head_len);
                 continue;
@@ -254,21 +265,19 @@ async fn recv_response(
                 return Ok(());
             }
         }
-        let n = pipe.read(&mut chunk).await?;
-        if n == 0 {
+        if pipe.read_append(buf, CHUNK).await? == 0 {
             // Closed without an answer (reject, silent-drop): refuse the stream.
             respond.send_reset(h2::Reason::REFUSED_STREAM);
             return Ok(());
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
     let mut resp = http::Response::builder().status(head.status);
     for h in &head.headers {
-        let name = h.name.of(&buf);
+        let name = h.name.of(buf);
         if hop_by_hop(name) {
             continue;
         }
-        resp = resp.header(name, trim(h.value.of(&buf)));
+        resp = resp.header(name, trim(h.value.of(buf)));
     }
     let Ok(resp) = resp.body(()) else {
         respond.send_reset(h2::Reason::INTERNAL_ERROR);
@@ -295,26 +304,21 @@ async fn recv_response(
             if left == 0 {
                 return Ok(());
             }
-            let n = pipe.read(&mut chunk).await?;
-            if n == 0 {
+            if pipe.read_append(buf, CHUNK).await? == 0 {
                 out.send_reset(h2::Reason::INTERNAL_ERROR);
                 return Ok(());
             }
-            buf.extend_from_slice(&chunk[..n]);
         },
-        BodyKind::UntilClose => {
+        BodyKind::UntilClose => loop {
             if !buf.is_empty() {
-                send(&mut out, Bytes::from(std::mem::take(&mut buf)), false).await?;
+                send(&mut out, Bytes::copy_from_slice(buf), false).await?;
+                buf.clear();
             }
-            loop {
-                let n = pipe.read(&mut chunk).await?;
-                if n == 0 {
-                    return send(&mut out, Bytes::new(), true).await;
-                }
-                send(&mut out, Bytes::copy_from_slice(&chunk[..n]), false).await?;
+            if pipe.read_append(buf, CHUNK).await? == 0 {
+                return send(&mut out, Bytes::new(), true).await;
             }
-        }
-        BodyKind::Chunked => relay_chunked(pipe, &mut out, buf, &mut chunk).await,
+        },
+        BodyKind::Chunked => relay_chunked(pipe, &mut out, buf).await,
         BodyKind::Empty => Ok(()),
     }
 }
@@ -363,8 +367,7 @@ pub(crate) async fn send(
 pub(crate) async fn relay_chunked(
     pipe: &PipeEnd,
     out: &mut SendStream<Bytes>,
-    mut buf: Vec<u8>,
-    chunk: &mut [u8],
+    buf: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
     loop {
@@ -373,7 +376,7 @@ pub(crate) async fn relay_chunked(
             if buf.len() > 1024 {
                 return Err(bad());
             }
-            if fill(pipe, &mut buf, chunk).await? == 0 {
+            if fill(pipe, buf).await? == 0 {
                 return Err(bad());
             }
             continue;
@@ -390,7 +393,7 @@ pub(crate) async fn relay_chunked(
             let mut trailers = http::HeaderMap::new();
             loop {
                 let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-                    if buf.len() > 16 * 1024 || fill(pipe, &mut buf, chunk).await? == 0 {
+                    if buf.len() > 16 * 1024 || fill(pipe, buf).await? == 0 {
                         return Err(bad());
                     }
                     continue;
@@ -415,7 +418,7 @@ pub(crate) async fn relay_chunked(
         }
         let mut left = size;
         while left > 0 {
-            if buf.is_empty() && fill(pipe, &mut buf, chunk).await? == 0 {
+            if buf.is_empty() && fill(pipe, buf).await? == 0 {
                 return Err(bad());
             }
             let take = left.min(buf.len());
@@ -425,7 +428,7 @@ pub(crate) async fn relay_chunked(
         }
         // the CRLF after the chunk data
         while buf.len() < 2 {
-            if fill(pipe, &mut buf, chunk).await? == 0 {
+            if fill(pipe, buf).await? == 0 {
                 return Err(bad());
             }
         }
@@ -436,12 +439,7 @@ pub(crate) async fn relay_chunked(
     }
 }
 
-pub(crate) async fn fill(
-    pipe: &PipeEnd,
-    buf: &mut Vec<u8>,
-    chunk: &mut [u8],
-) -> std::io::Result<usize> {
-    let n = pipe.read(chunk).await?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
+/// Appends the pipe's next bytes to `buf`; 0 at end of stream.
+pub(crate) async fn fill(pipe: &PipeEnd, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    pipe.read_append(buf, CHUNK).await
 }
