@@ -72,6 +72,22 @@ fn bind_acceptor(
     for list in &s.crt_list {
         store.load_crt_list(list, s.crt_base.as_deref())?;
     }
+    // HAProxy 2.6 serves an expired certificate without a word; Sluice loads it too (a
+    // config HAProxy accepts must load) but says so, naming the file.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for e in store.entries() {
+        if e.fields.not_after < now {
+            warnings.push(Diagnostic::warning(
+                loc,
+                format!(
+                    "'bind {label}' : the certificate in '{}' has expired; clients will refuse it.",
+                    e.path.display()
+                ),
+            ));
+        }
+    }
     let alpn = match s.alpn.as_deref() {
         Some(text) => sluice_tls::parse_alpn(text)?,
         None => Vec::new(),

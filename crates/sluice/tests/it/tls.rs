@@ -61,9 +61,19 @@ impl Ca {
     }
 
     pub fn leaf(&self, cn: &str, sans: &[&str]) -> Leaf {
+        self.leaf_with(cn, sans, |_| {})
+    }
+
+    fn leaf_with(
+        &self,
+        cn: &str,
+        sans: &[&str],
+        tweak: impl FnOnce(&mut CertificateParams),
+    ) -> Leaf {
         let mut p =
             CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
         p.distinguished_name = dn(cn);
+        tweak(&mut p);
         let key = KeyPair::generate().unwrap();
         let cert = p.signed_by(&key, &self.issuer).unwrap();
         Leaf {
@@ -603,6 +613,31 @@ fn handshake_failures_are_logged_and_harmless() {
     assert!(line.contains("127.0.0.1:"), "{line}");
     let mut c = tls_connect(port, &opts("a.example.com", &ca)).unwrap();
     assert_eq!(tls_get(&mut c, "/").unwrap().status, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An expired certificate loads (HAProxy 2.6 serves it too) with a warning naming the file.
+#[test]
+fn an_expired_certificate_is_warned_about() {
+    let ca = Ca::new("Test CA");
+    let dir = tempdir();
+    let old = ca.leaf_with("old.example.com", &["old.example.com"], |p| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    });
+    let crt = write(&dir, "old.pem", &old.bundle(&ca));
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:1 ssl crt {}\n    default_backend be\nbackend be\n    server s 127.0.0.1:2\n",
+        defaults("http"),
+        crt.display()
+    );
+    let f = write(&dir, "old.cfg", &cfg);
+    let (code, out) = check_config(&dir, &f);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("old.cfg:7]") && out.contains("old.pem' has expired"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
