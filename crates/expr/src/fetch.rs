@@ -39,6 +39,11 @@ enum Kind {
         name: Option<Vec<u8>>,
         delim: u8,
     },
+    /// `req.body_param([name[,i]])`: a parameter of a form-encoded body.
+    BodyParam {
+        name: Option<Vec<u8>>,
+        ignore_case: bool,
+    },
     Method,
     ReqVer,
     ProtoHttp,
@@ -235,6 +240,7 @@ const KNOWN: &[&str] = &[
     "date",
     "req.body",
     "req.body_len",
+    "req.body_param",
     "req.len",
     "req_len",
     "payload",
@@ -438,6 +444,26 @@ impl Fetch {
                 )
             }
             "req.body" => (Kind::ReqBody, T::Bin, HRQBODY),
+            "req.body_param" => {
+                c.check_fetch(0, 2)?;
+                let ignore_case = match c.arg(1) {
+                    None => false,
+                    Some("i") => true,
+                    Some(other) => {
+                        return err(format!(
+                            "invalid flag '{other}' for 'req.body_param' (only 'i' exists)"
+                        ))
+                    }
+                };
+                (
+                    Kind::BodyParam {
+                        name: opt_bytes(c, 0),
+                        ignore_case,
+                    },
+                    T::Str,
+                    HRQBODY,
+                )
+            }
             "req.body_len" => (Kind::ReqBodyLen, T::Int, HRQBODY),
             "req.len" | "req_len" => (Kind::ReqLen, T::Int, L6REQ),
             "payload" | "req.payload" => {
@@ -634,6 +660,15 @@ impl Fetch {
                 });
                 r.map(Sample::str)
             }
+            Kind::BodyParam { name, ignore_case } => {
+                let mut r = None;
+                let body = txn.req_body().unwrap_or_default();
+                params(body, name.as_deref(), b'&', *ignore_case, &mut |v| {
+                    r = Some(v);
+                    true
+                });
+                r.map(Sample::str)
+            }
             _ => self.single(txn),
         }
     }
@@ -658,6 +693,12 @@ impl Fetch {
             Kind::Cook { name } => cookies(txn, name.as_deref(), &mut |v| f(Sample::str(v))),
             Kind::UrlParam { name, delim } => {
                 url_params(txn, name.as_deref(), *delim, &mut |v| f(Sample::str(v)))
+            }
+            Kind::BodyParam { name, ignore_case } => {
+                let body = txn.req_body().unwrap_or_default();
+                params(body, name.as_deref(), b'&', *ignore_case, &mut |v| {
+                    f(Sample::str(v))
+                })
             }
             // Every protocol offered, as HAProxy iterates them (`SMP_F_NOT_LAST`).
             Kind::Hello(HelloKind::Alpn) => {
@@ -824,7 +865,10 @@ impl Fetch {
                 ))
             }
             Kind::UniqueId => Sample::str(txn.unique_id()?),
-            Kind::Hdr { .. } | Kind::Cook { .. } | Kind::UrlParam { .. } => return self.fetch(txn),
+            Kind::Hdr { .. }
+            | Kind::Cook { .. }
+            | Kind::UrlParam { .. }
+            | Kind::BodyParam { .. } => return self.fetch(txn),
         })
     }
 }
@@ -985,13 +1029,26 @@ fn url_params<'t>(
         .position(|&c| c == b'#')
         .unwrap_or(u.len())
         .max(q + 1);
-    for part in u[q + 1..end].split(|&c| c == delim) {
+    params(&u[q + 1..end], name, delim, false, f)
+}
+
+/// `name=value` pairs separated by `delim` (a query string, a form body): calls `f` on the
+/// values of `name` (of every non-empty pair without a name) until it returns true.
+fn params<'t>(
+    text: &'t [u8],
+    name: Option<&[u8]>,
+    delim: u8,
+    ignore_case: bool,
+    f: &mut dyn FnMut(&'t [u8]) -> bool,
+) -> bool {
+    for part in text.split(|&c| c == delim) {
         let (n, v) = match part.iter().position(|&c| c == b'=') {
             Some(p) => (&part[..p], &part[p + 1..]),
             None => (part, &part[part.len()..]),
         };
         let hit = match name {
             None => !part.is_empty(),
+            Some(w) if ignore_case => w.eq_ignore_ascii_case(n),
             Some(w) => w == n,
         };
         if hit && f(v) {

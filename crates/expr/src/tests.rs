@@ -257,6 +257,20 @@ fn fetches() {
     assert_eq!(expr(&c, "req.payload(6,5)", &t).as_deref(), Some("world"));
     assert_eq!(expr(&c, "payload(6,0)", &t).as_deref(), Some("world"));
     assert_eq!(expr(&c, "req.len", &t).as_deref(), Some("11"));
+    t.body = Some(b"user=bob&Pass=s3cret&flag&empty=".to_vec());
+    for (e, want) in [
+        ("req.body_param(user)", Some("bob")),
+        ("req.body_param(pass)", None),
+        ("req.body_param(pass,i)", Some("s3cret")),
+        ("req.body_param(empty)", Some("")),
+        ("req.body_param(flag)", Some("")),
+        ("req.body_param", Some("bob")),
+    ] {
+        assert_eq!(expr(&c, e, &t).as_deref(), want, "{e}");
+    }
+    assert!(c
+        .compile_expr("req.body_param(x,z)", Context::HttpRequest)
+        .is_err());
     let ex = c.compile_expr("status", Context::HttpResponse).unwrap();
     assert_eq!(ex.eval(&t), Some(Sample::Int(503)));
     let ex = c

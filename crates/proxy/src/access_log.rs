@@ -89,13 +89,7 @@ fn format_line(
 ) {
     if let Some(lf) = &rt.rules.frontends[fe.id].log_format {
         // Samples in a log-format see the connection (HAProxy 2.6 allows only those there).
-        let txn = crate::txn::ConnTxn {
-            src: fields.client,
-            dst: None,
-            ssl: None,
-            payload: None,
-            payload_final: true,
-        };
+        let txn = crate::txn::ConnTxn::new(fields.client, None, None);
         lf.render(&txn, &FieldVars { fields, unique_id }, line);
         return;
     }

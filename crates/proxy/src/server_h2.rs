@@ -12,7 +12,7 @@ use h2::client::SendRequest;
 use sluice_http::{parse_request, BodyKind, Limits, RequestHead};
 
 use crate::pipe::{self, PipeEnd};
-use crate::stream_h2::{fill, relay_chunked, send};
+use crate::stream_h2::{fill, relay_chunked, send, write_h1_body};
 use crate::transport::Conn;
 
 /// HAProxy's `tune.h2.initial-window-size`.
@@ -213,32 +213,5 @@ async fn write_response(pipe: &PipeEnd, resp: http::Response<h2::RecvStream>) ->
     if ends_now {
         return Ok(());
     }
-    while let Some(data) = body.data().await {
-        let data = data.map_err(io::Error::other)?;
-        let n = data.len();
-        if n > 0 {
-            if chunked {
-                pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
-                pipe.write_all(&data).await?;
-                pipe.write_all(b"\r\n").await?;
-            } else {
-                pipe.write_all(&data).await?;
-            }
-        }
-        let _ = body.flow_control().release_capacity(n);
-    }
-    if chunked {
-        let mut end = b"0\r\n".to_vec();
-        if let Some(trailers) = body.trailers().await.map_err(io::Error::other)? {
-            for (name, value) in &trailers {
-                end.extend_from_slice(name.as_str().as_bytes());
-                end.extend_from_slice(b": ");
-                end.extend_from_slice(value.as_bytes());
-                end.extend_from_slice(b"\r\n");
-            }
-        }
-        end.extend_from_slice(b"\r\n");
-        pipe.write_all(&end).await?;
-    }
-    Ok(())
+    write_h1_body(pipe, &mut body, chunked).await
 }

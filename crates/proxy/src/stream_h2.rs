@@ -198,35 +198,46 @@ async fn send_request(
     crate::buffer::give_vec(head);
     w?;
     if has_body {
-        while let Some(data) = body.data().await {
-            let data = data.map_err(std::io::Error::other)?;
-            let n = data.len();
-            if chunked && n > 0 {
-                pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
-                pipe.write_all(&data).await?;
-                pipe.write_all(b"\r\n").await?;
-            } else {
-                pipe.write_all(&data).await?;
-            }
-            let _ = body.flow_control().release_capacity(n);
-        }
-        if chunked {
-            let mut end = b"0\r\n".to_vec();
-            if let Ok(Some(trailers)) = body.trailers().await {
-                for (name, value) in &trailers {
-                    end.extend_from_slice(name.as_str().as_bytes());
-                    end.extend_from_slice(b": ");
-                    end.extend_from_slice(value.as_bytes());
-                    end.extend_from_slice(b"\r\n");
-                }
-            }
-            end.extend_from_slice(b"\r\n");
-            pipe.write_all(&end).await?;
-        }
+        write_h1_body(pipe, &mut body, chunked).await?;
     }
     // One request per stream: the HTTP/1 side sees the end of its "connection" once the
     // response is out.
     pipe.shutdown();
+    Ok(())
+}
+
+/// Writes an HTTP/2 body into the pipe as HTTP/1: as is when its length is known, else
+/// chunked with the trailers in the last chunk. Window credit is given back as data leaves.
+pub(crate) async fn write_h1_body(
+    pipe: &PipeEnd,
+    body: &mut RecvStream,
+    chunked: bool,
+) -> std::io::Result<()> {
+    while let Some(data) = body.data().await {
+        let data = data.map_err(std::io::Error::other)?;
+        let n = data.len();
+        if chunked && n > 0 {
+            pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+            pipe.write_all(&data).await?;
+            pipe.write_all(b"\r\n").await?;
+        } else {
+            pipe.write_all(&data).await?;
+        }
+        let _ = body.flow_control().release_capacity(n);
+    }
+    if chunked {
+        let mut end = b"0\r\n".to_vec();
+        if let Some(trailers) = body.trailers().await.map_err(std::io::Error::other)? {
+            for (name, value) in &trailers {
+                end.extend_from_slice(name.as_str().as_bytes());
+                end.extend_from_slice(b": ");
+                end.extend_from_slice(value.as_bytes());
+                end.extend_from_slice(b"\r\n");
+            }
+        }
+        end.extend_from_slice(b"\r\n");
+        pipe.write_all(&end).await?;
+    }
     Ok(())
 }
 

@@ -160,13 +160,7 @@ fn session_accepted(
     if fe_rules.tcp_session.is_empty() {
         return true;
     }
-    let txn = crate::txn::ConnTxn {
-        src: peer,
-        dst: client.local_addr().ok(),
-        ssl,
-        payload: None,
-        payload_final: true,
-    };
+    let txn = crate::txn::ConnTxn::new(peer, client.local_addr().ok(), ssl);
     fe_rules.accept_session(&txn)
 }
 

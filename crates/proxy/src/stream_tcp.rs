@@ -47,13 +47,7 @@ pub async fn serve(
     let local = client.local_addr().ok();
     // `tcp-request session reject` closes without a log line, as in HAProxy.
     if !rules.tcp_session.is_empty() {
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: local,
-            ssl,
-            payload: None,
-            payload_final: true,
-        };
+        let txn = crate::txn::ConnTxn::new(peer, local, ssl);
         if !rules.accept_session(&txn) {
             return;
         }
@@ -72,13 +66,7 @@ pub async fn serve(
     // `use_backend` rules in a TCP frontend see the connection and the bytes inspected.
     let mut chosen = fe.default_backend;
     if !rules.use_backend.is_empty() {
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: local,
-            ssl,
-            payload: Some(cbuf.data()),
-            payload_final: true,
-        };
+        let txn = crate::txn::ConnTxn::new(peer, local, ssl).with_payload(cbuf.data(), true);
         if let Some(b) = crate::http_rules::eval_use_backend(
             &rules.use_backend,
             &txn,
@@ -112,24 +100,12 @@ pub async fn serve(
         _ => None,
     };
     let forced = {
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: local,
-            ssl,
-            payload: Some(cbuf.data()),
-            payload_final: true,
-        };
+        let txn = crate::txn::ConnTxn::new(peer, local, ssl).with_payload(cbuf.data(), true);
         crate::http_rules::eval_use_server(rt, fe.id, be_id, &txn)
     };
     let sni_of = |srv: usize| {
         let e = rt.rules.server_sni.get(be_id)?.get(srv)?.as_ref()?;
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: local,
-            ssl,
-            payload: Some(cbuf.data()),
-            payload_final: true,
-        };
+        let txn = crate::txn::ConnTxn::new(peer, local, ssl).with_payload(cbuf.data(), true);
         crate::txn::eval_string(e, &txn)
     };
     match server_conn::connect(be, key, forced, false, &sni_of).await {
@@ -191,13 +167,8 @@ async fn inspect(
     let mut eof = false;
     loop {
         let payload_final = eof || cbuf.is_full() || deadline.is_none_or(|d| Instant::now() >= d);
-        let txn = crate::txn::ConnTxn {
-            src: peer,
-            dst: local,
-            ssl,
-            payload: Some(cbuf.data()),
-            payload_final,
-        };
+        let txn =
+            crate::txn::ConnTxn::new(peer, local, ssl).with_payload(cbuf.data(), payload_final);
         match rules.content_verdict(&txn) {
             Some(v) => return v,
             // Undecided only while more bytes may come; defensive for a final payload.

@@ -50,6 +50,11 @@ fn verify(v: SslVerify) -> Verify {
     }
 }
 
+/// An `alpn` list as written (`h2,http/1.1`); none when absent.
+fn alpn_of(text: Option<&str>) -> Result<Vec<Vec<u8>>, TlsError> {
+    text.map_or(Ok(Vec::new()), sluice_tls::parse_alpn)
+}
+
 fn addr_label(addrs: &[BindAddr]) -> String {
     match addrs.first() {
         Some(BindAddr::Inet(a)) => a.to_string(),
@@ -88,10 +93,7 @@ fn bind_acceptor(
             ));
         }
     }
-    let alpn = match s.alpn.as_deref() {
-        Some(text) => sluice_tls::parse_alpn(text)?,
-        None => Vec::new(),
-    };
+    let alpn = alpn_of(s.alpn.as_deref())?;
     let b = BindTls {
         certs: Arc::new(store),
         alpn,
@@ -124,10 +126,7 @@ fn server_tls(
     loc: &Location,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Arc<ClientConfig>, TlsError> {
-    let alpn = match alpn {
-        Some(text) => sluice_tls::parse_alpn(text)?,
-        None => Vec::new(),
-    };
+    let alpn = alpn_of(alpn)?;
     let t = ServerTls {
         verify: verify(s.verify),
         verifyhost: s.verifyhost.clone(),

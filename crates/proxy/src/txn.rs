@@ -243,6 +243,30 @@ pub struct ConnTxn<'a> {
 }
 
 /// `%X` variables for rules that see only the connection (`use_backend %[...]` in TCP mode).
+impl<'a> ConnTxn<'a> {
+    /// The connection's facts, no payload inspected (final: nothing will be waited for).
+    pub fn new(
+        src: SocketAddr,
+        dst: Option<SocketAddr>,
+        ssl: Option<&'a sluice_tls::ConnInfo>,
+    ) -> Self {
+        ConnTxn {
+            src,
+            dst,
+            ssl,
+            payload: None,
+            payload_final: true,
+        }
+    }
+
+    /// With the bytes received so far, and whether more may still come.
+    pub fn with_payload(mut self, payload: &'a [u8], payload_final: bool) -> Self {
+        self.payload = Some(payload);
+        self.payload_final = payload_final;
+        self
+    }
+}
+
 impl LogVars for ConnTxn<'_> {
     fn write_var(
         &self,

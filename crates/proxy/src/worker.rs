@@ -182,13 +182,7 @@ async fn accept_loop(
             Ok((sock, peer)) => {
                 let conn_rules = &rt.rules.frontends[fe_id];
                 if !conn_rules.tcp_connection.is_empty() {
-                    let txn = crate::txn::ConnTxn {
-                        src: peer,
-                        dst: sock.local_addr().ok(),
-                        ssl: None,
-                        payload: None,
-                        payload_final: true,
-                    };
+                    let txn = crate::txn::ConnTxn::new(peer, sock.local_addr().ok(), None);
                     if !conn_rules.accept_connection(&txn) {
                         // `tcp-request connection reject`: closed at once and not
                         // logged, as HAProxy does.

@@ -96,6 +96,19 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// A test CA, a temporary folder, and in it `a.pem`: a certificate for `a.example.com`
+/// with its chain and key.
+fn site() -> (Ca, PathBuf, PathBuf) {
+    let ca = Ca::new("Test CA");
+    let dir = tempdir();
+    let crt = write(
+        &dir,
+        "a.pem",
+        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
+    );
+    (ca, dir, crt)
+}
+
 // ---- a TLS client
 
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -300,13 +313,7 @@ fn opts<'a>(sni: &'a str, ca: &'a Ca) -> TlsOpts<'a> {
 /// `strict-sni`: no default certificate, so an unknown name gets no handshake.
 #[test]
 fn strict_sni_refuses_names_without_a_certificate() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let a = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, a) = site();
     let be = Backend::start("app", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
@@ -333,13 +340,7 @@ fn strict_sni_refuses_names_without_a_certificate() {
 /// that, and a client whose list shares nothing with ours still connects without ALPN.
 #[test]
 fn alpn_picks_h2_or_http11() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let a = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, a) = site();
     let be = Backend::start("app", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
@@ -490,13 +491,7 @@ fn backend_tls_verifies_the_server_certificate() {
 /// `redirect scheme https unless { ssl_fc }` on a frontend with a clear and a TLS bind.
 #[test]
 fn redirect_to_https_unless_ssl_fc() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let crt = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, crt) = site();
     let be = Backend::start("app", Behaviour::Hello);
     let (clear, secure) = (free_port(), free_port());
     let cfg = format!(
@@ -519,13 +514,7 @@ fn redirect_to_https_unless_ssl_fc() {
 /// bytes both ways over TLS.
 #[test]
 fn websocket_over_tls() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let crt = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, crt) = site();
     let be = Backend::start("ws", Behaviour::WebSocketEcho);
     let port = free_port();
     let cfg = format!(
@@ -553,13 +542,7 @@ fn websocket_over_tls() {
 /// `mode tcp` with `bind ... ssl`: TLS is terminated and the clear bytes relayed.
 #[test]
 fn tcp_mode_terminates_tls() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let crt = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, crt) = site();
     let be = Backend::start("app", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
@@ -580,13 +563,7 @@ fn tcp_mode_terminates_tls() {
 /// "SSL handshake failure" line in the log; other connections are unaffected.
 #[test]
 fn handshake_failures_are_logged_and_harmless() {
-    let ca = Ca::new("Test CA");
-    let dir = tempdir();
-    let crt = write(
-        &dir,
-        "a.pem",
-        &ca.leaf("a.example.com", &["a.example.com"]).bundle(&ca),
-    );
+    let (ca, dir, crt) = site();
     let be = Backend::start("app", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
