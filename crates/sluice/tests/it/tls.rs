@@ -690,3 +690,31 @@ fn tcp_mode_routes_on_the_client_hello_sni() {
     let out = s.wait_output(" PR ");
     assert!(out.contains("fe fe/<NOSRV>"), "{out}");
 }
+
+/// Health checks over TLS (`ssl` on the server, checks to its own port): a TLS server passes
+/// and keeps the traffic; a clear one fails the handshake and goes down as "Layer6 invalid
+/// response".
+#[test]
+fn health_checks_run_over_tls() {
+    let ca = Ca::new("Test CA");
+    let tb = tls_backend("tb-ok", &ca.leaf("ok.test", &["ok.test"]), &ca);
+    let plain = Backend::start("plain", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    option httpchk GET /health\n    server ok 127.0.0.1:{} ssl verify none check inter 100ms rise 1 fall 1\n    server plain {} ssl verify none check inter 100ms rise 1 fall 1\n",
+        defaults("http"),
+        tb.port,
+        plain.addr
+    );
+    let s = Sluice::start(&cfg, port);
+    let out = s.wait_output("Server be/plain is DOWN");
+    assert!(out.contains("reason: Layer6 invalid response"), "{out}");
+    assert!(out.contains("1 active and 0 backup servers left"), "{out}");
+    for _ in 0..4 {
+        let r = crate::support::get(port, "/");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-server"), Some("tb-ok"));
+    }
+    let all = format!("{}{}", s.stdout(), s.stderr());
+    assert!(!all.contains("be/ok is DOWN"), "{all}");
+}
