@@ -25,6 +25,8 @@ pub struct Outcome {
 struct FieldVars<'a, 'b> {
     fields: &'a LogFields<'b>,
     unique_id: &'a [u8],
+    /// TLS facts of the client connection (`%sslv`, `%sslc`).
+    ssl: Option<&'a sluice_tls::ConnInfo>,
 }
 
 impl sluice_expr::LogVars for FieldVars<'_, '_> {
@@ -34,6 +36,16 @@ impl sluice_expr::LogVars for FieldVars<'_, '_> {
             "ID" => {
                 out.extend_from_slice(self.unique_id);
                 !self.unique_id.is_empty()
+            }
+            // `%sslv` / `%sslc`: protocol and cipher of a TLS client connection.
+            "sslv" | "sslc" => {
+                let v = self
+                    .ssl
+                    .and_then(|i| if name == "sslv" { i.protocol } else { i.cipher });
+                if let Some(v) = v {
+                    out.extend_from_slice(v.as_bytes());
+                }
+                v.is_some()
             }
             // `%{+Q}hrl`: HAProxy quotes each value; the renderer adds the outer quotes.
             "hrl" | "hsl" if o.quote => {
@@ -84,13 +96,19 @@ fn format_line(
     fe: &crate::runtime::FrontendRt,
     fields: &LogFields<'_>,
     unique_id: &[u8],
+    ssl: Option<&sluice_tls::ConnInfo>,
     tcp: bool,
     line: &mut Vec<u8>,
 ) {
     if let Some(lf) = &rt.rules.frontends[fe.id].log_format {
         // Samples in a log-format see the connection (HAProxy 2.6 allows only those there).
-        let txn = crate::txn::ConnTxn::new(fields.client, None, None);
-        lf.render(&txn, &FieldVars { fields, unique_id }, line);
+        let txn = crate::txn::ConnTxn::new(fields.client, None, ssl);
+        let vars = FieldVars {
+            fields,
+            unique_id,
+            ssl,
+        };
+        lf.render(&txn, &vars, line);
         return;
     }
     match (fe.access_log, tcp) {
@@ -198,7 +216,7 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         cookie_response: ctx.fx.cookie_res.as_deref(),
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, &ctx.unique_id, false, &mut line);
+    format_line(rt, fe, &fields, &ctx.unique_id, ctx.ssl, false, &mut line);
     fe.logger.log(lvl, &line);
     give_vec(line);
 }
@@ -220,6 +238,8 @@ pub struct TcpLog<'a> {
     pub beconn: u32,
     pub srv_conn: u32,
     pub fe: &'a crate::runtime::FrontendRt,
+    /// TLS facts of a client connection on a `bind ... ssl` line.
+    pub ssl: Option<&'a sluice_tls::ConnInfo>,
 }
 
 pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
@@ -270,7 +290,7 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         cookie_response: None,
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, b"", true, &mut line);
+    format_line(rt, fe, &fields, b"", t.ssl, true, &mut line);
     let lvl = if fe.log_separate_errors && t.term.who != b'-' {
         3
     } else {

@@ -42,6 +42,7 @@ pub async fn serve(
         beconn: 0,
         srv_conn: 0,
         fe,
+        ssl,
     };
     let rules = &rt.rules.frontends[fe.id];
     let local = client.local_addr().ok();

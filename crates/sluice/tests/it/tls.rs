@@ -546,16 +546,20 @@ fn tcp_mode_terminates_tls() {
     let be = Backend::start("app", Behaviour::Hello);
     let port = free_port();
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port} ssl crt {}\n    default_backend be\nbackend be\n{}",
+        "global\n    log stdout format raw local0\n{}    log global\n    log-format \"%ci %sslv %sslc %[ssl_fc_sni] %B\"\nfrontend fe\n    bind 127.0.0.1:{port} ssl crt {}\n    default_backend be\nbackend be\n{}",
         defaults("tcp"),
         crt.display(),
         servers(&[&be], "")
     );
-    let _s = Sluice::start(&cfg, port);
+    let s = Sluice::start(&cfg, port);
     let mut c = tls_connect(port, &opts("a.example.com", &ca)).unwrap();
     let r = tls_get(&mut c, "/").unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "hello from app\n");
+    drop(c);
+    // the log line, once the connection ends, names the protocol, cipher and SNI
+    let out = s.wait_output(" a.example.com ");
+    assert!(out.contains("127.0.0.1 TLSv1.3 TLS_"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
