@@ -32,6 +32,7 @@ fn main() {
             .unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 1))),
         accept_time: SystemTime::now() - Duration::from_millis(5),
         frontend: "fe_main",
+        frontend_tls: false,
         backend: "be_app",
         server: "app-03",
         timers: Timers {

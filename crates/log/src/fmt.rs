@@ -44,6 +44,9 @@ pub struct LogFields<'a> {
     /// When the connection was accepted; `%t` prints it as local time with milliseconds.
     pub accept_time: SystemTime,
     pub frontend: &'a str,
+    /// The client connection is TLS: `%ft` (in httplog, clf and tcplog) adds `~` to the
+    /// frontend's name, as HAProxy marks SSL listeners.
+    pub frontend_tls: bool,
     /// The frontend's name when no backend was chosen (as HAProxy does).
     pub backend: &'a str,
     /// `<NOSRV>` when no server was chosen.
@@ -96,7 +99,7 @@ pub fn format_httplog(f: &LogFields, out: &mut Vec<u8>) {
     out.extend_from_slice(b" [");
     write_local_date_ms(out, request_time(f));
     out.extend_from_slice(b"] ");
-    out.extend_from_slice(f.frontend.as_bytes());
+    write_frontend(out, f);
     out.push(b' ');
     out.extend_from_slice(f.backend.as_bytes());
     out.push(b'/');
@@ -165,7 +168,10 @@ pub fn format_httplog_clf(f: &LogFields, out: &mut Vec<u8>) {
     out.push(b' ');
     let (_, ms) = split_time(f.accept_time);
     write_3digits(out, ms);
-    for name in [f.frontend, f.backend, f.server] {
+    out.extend_from_slice(b" \"");
+    write_frontend(out, f);
+    out.push(b'"');
+    for name in [f.backend, f.server] {
         out.extend_from_slice(b" \"");
         out.extend_from_slice(name.as_bytes());
         out.push(b'"');
@@ -225,7 +231,7 @@ pub fn format_tcplog(f: &LogFields, out: &mut Vec<u8>) {
     out.extend_from_slice(b" [");
     write_local_date_ms(out, f.accept_time);
     out.extend_from_slice(b"] ");
-    out.extend_from_slice(f.frontend.as_bytes());
+    write_frontend(out, f);
     out.push(b' ');
     out.extend_from_slice(f.backend.as_bytes());
     out.push(b'/');
@@ -325,7 +331,8 @@ pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
         }
         "Ts" => write_u64(out, split_time(f.accept_time).0.max(0) as u64),
         "ms" => write_3digits(out, split_time(f.accept_time).1),
-        "f" | "ft" => out.extend_from_slice(f.frontend.as_bytes()),
+        "f" => out.extend_from_slice(f.frontend.as_bytes()),
+        "ft" => write_frontend(out, f),
         "b" => out.extend_from_slice(f.backend.as_bytes()),
         "s" => out.extend_from_slice(f.server.as_bytes()),
         "TR" | "TQ" | "Tq" => write_i64(out, t.tr_req),
@@ -433,7 +440,7 @@ pub fn push_capture(out: &mut Vec<u8>, value: &[u8], len: usize) {
 
 /// Grows `out` once up front (a no-op on a warm buffer) instead of piecemeal per field.
 fn reserve(out: &mut Vec<u8>, f: &LogFields) {
-    let names = f.frontend.len() + f.backend.len() + f.server.len();
+    let names = f.frontend.len() + 1 + f.backend.len() + f.server.len();
     // Fixed fields fit in 200 bytes; an escaped request byte takes at most 3.
     out.reserve(200 + names + 3 * f.request_line.len().min(MAX_REQUEST_LINE));
 }
@@ -499,6 +506,14 @@ fn write_request(out: &mut Vec<u8>, line: &[u8]) {
 }
 
 /// `%ci:%cp`: IPv6 addresses without brackets, as HAProxy prints them (`::1:54654`).
+/// `%ft`: the frontend's name, with `~` when the client connection is TLS.
+fn write_frontend(out: &mut Vec<u8>, f: &LogFields) {
+    out.extend_from_slice(f.frontend.as_bytes());
+    if f.frontend_tls {
+        out.push(b'~');
+    }
+}
+
 fn write_addr(out: &mut Vec<u8>, a: SocketAddr) {
     write_ip(out, a.ip());
     out.push(b':');

@@ -49,6 +49,7 @@ fn fields<'a>(request_line: &'a [u8]) -> LogFields<'a> {
         client: addr("127.0.0.1:42316"),
         accept_time: at(844),
         frontend: "fe_http",
+        frontend_tls: false,
         backend: "be_http",
         server: "s1",
         timers: Timers {

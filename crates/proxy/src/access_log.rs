@@ -186,6 +186,7 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         client: ctx.peer,
         accept_time: ctx.accept_time,
         frontend: &fe.name,
+        frontend_tls: ctx.ssl.is_some(),
         backend: be.map(|b| b.name.as_str()).unwrap_or(&fe.name),
         server,
         timers: Timers {
@@ -260,6 +261,7 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         client: t.peer,
         accept_time: t.accept_time,
         frontend: &fe.name,
+        frontend_tls: t.ssl.is_some(),
         backend: be.map(|b| b.name.as_str()).unwrap_or(&fe.name),
         server,
         timers: Timers {

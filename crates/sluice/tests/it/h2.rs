@@ -179,7 +179,7 @@ fn h2_over_tls_reaches_http1_backends() {
     });
     let out = s.wait_output("\"POST /echo HTTP/2.0\"");
     assert!(out.contains(" 403 "), "{out}");
-    assert_eq!(out.matches("fe be/s").count(), 6, "{out}");
+    assert_eq!(out.matches("fe~ be/s").count(), 6, "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -594,6 +594,9 @@ fn handshake_failures_are_logged_and_harmless() {
     assert!(line.contains("127.0.0.1:"), "{line}");
     let mut c = tls_connect(port, &opts("a.example.com", &ca)).unwrap();
     assert_eq!(tls_get(&mut c, "/").unwrap().status, 200);
+    // HAProxy marks a TLS listener's frontend with `~` in httplog (`%ft`).
+    let out = s.wait_output("\"GET / HTTP/1.1\"");
+    assert!(out.contains(" fe~ be/app "), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
