@@ -219,6 +219,10 @@ impl Compiler {
             }
             Ok(e)
         })
+        .map(|mut f| {
+            f.mandatory = ctx == Context::Log;
+            f
+        })
         .map_err(|e| {
             if e.msg.starts_with("failed to parse sample expression <") && e.msg.contains("may not be reliably used") {
                 ExprError { msg: e.msg.split_once(" : ").map(|x| x.1.to_string()).unwrap_or(e.msg), hint: e.hint }

@@ -49,6 +49,10 @@ pub enum LogItem {
 pub struct LogFormat {
     /// The items in order.
     pub items: Vec<LogItem>,
+    /// A log line (`log-format`, `unique-id-format`): a value that is missing prints `-`.
+    /// In a rule argument (`set-header`, `use_backend %[...]`, ...) it prints nothing, as in
+    /// HAProxy.
+    pub mandatory: bool,
 }
 
 fn parse_opts(s: &str, opts: &mut LogOpts) {
@@ -166,7 +170,10 @@ impl LogFormat {
         if !lit.is_empty() {
             items.push(LogItem::Lit(lit));
         }
-        Ok(LogFormat { items })
+        Ok(LogFormat {
+            items,
+            mandatory: true,
+        })
     }
 
     /// Render the line into `out`.
@@ -178,7 +185,7 @@ impl LogFormat {
                 LogItem::Var(name, o) => {
                     tmp.clear();
                     let ok = vars.write_var(name, *o, &mut tmp);
-                    emit(out, ok.then_some(&tmp[..]), *o);
+                    emit(out, ok.then_some(&tmp[..]), *o, self.mandatory);
                 }
                 LogItem::Expr(e, o) => {
                     tmp.clear();
@@ -193,7 +200,7 @@ impl LogFormat {
                         }
                         None => false,
                     };
-                    emit(out, ok.then_some(&tmp[..]), *o);
+                    emit(out, ok.then_some(&tmp[..]), *o, self.mandatory);
                 }
             }
         }
@@ -205,9 +212,13 @@ impl LogFormat {
     }
 }
 
-fn emit(out: &mut Vec<u8>, v: Option<&[u8]>, o: LogOpts) {
+fn emit(out: &mut Vec<u8>, v: Option<&[u8]>, o: LogOpts, mandatory: bool) {
     let Some(v) = v else {
-        out.push(b'-');
+        // HAProxy, in a log line: `""` for a missing quoted value, else `-`; in a rule
+        // argument: nothing.
+        if mandatory {
+            out.extend_from_slice(if o.quote { b"\"\"" } else { b"-" });
+        }
         return;
     };
     if o.quote {

@@ -748,7 +748,11 @@ fn seed_basic_auth_map() {
     assert!(auth_rule.eval(&anon));
     assert_eq!(render(&vip), "deluxe");
     assert_eq!(render(&john), "default");
-    assert_eq!(render(&anon), "-");
+    assert_eq!(
+        render(&anon),
+        "",
+        "a missing value in a rule argument is empty, as in HAProxy"
+    );
     // The map store is shared and updatable at run time.
     let m = c.registry().map("deluxe.map").unwrap();
     m.add(b"john", Some(b"deluxe")).unwrap();

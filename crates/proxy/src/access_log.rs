@@ -91,18 +91,20 @@ pub(crate) fn to_hex_in_place(out: &mut Vec<u8>, start: usize, name: &str) {
 }
 
 /// Formats the line: the frontend's `log-format` when it has one, else the standard format.
+#[allow(clippy::too_many_arguments)]
 fn format_line(
     rt: &Runtime,
     fe: &crate::runtime::FrontendRt,
     fields: &LogFields<'_>,
     unique_id: &[u8],
     ssl: Option<&sluice_tls::ConnInfo>,
+    vars: Option<&crate::txn::TxnVars>,
     tcp: bool,
     line: &mut Vec<u8>,
 ) {
     if let Some(lf) = &rt.rules.frontends[fe.id].log_format {
         // Samples in a log-format see the connection (HAProxy 2.6 allows only those there).
-        let txn = crate::txn::ConnTxn::new(fields.client, None, ssl);
+        let txn = crate::txn::ConnTxn::new(fields.client, None, ssl).with_vars(vars);
         let vars = FieldVars {
             fields,
             unique_id,
@@ -217,7 +219,16 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         cookie_response: ctx.fx.cookie_res.as_deref(),
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, &ctx.unique_id, ctx.ssl, false, &mut line);
+    format_line(
+        rt,
+        fe,
+        &fields,
+        &ctx.unique_id,
+        ctx.ssl,
+        ctx.vars,
+        false,
+        &mut line,
+    );
     fe.logger.log(lvl, &line);
     give_vec(line);
 }
@@ -292,7 +303,7 @@ pub fn log_tcp(rt: &Runtime, t: &TcpLog<'_>) {
         cookie_response: None,
     };
     let mut line = take_vec();
-    format_line(rt, fe, &fields, b"", t.ssl, true, &mut line);
+    format_line(rt, fe, &fields, b"", t.ssl, None, true, &mut line);
     let lvl = if fe.log_separate_errors && t.term.who != b'-' {
         3
     } else {

@@ -164,6 +164,9 @@ fn session_accepted(
     fe_rules.accept_session(&txn)
 }
 
+/// Variables of a request served without a connection state (never written).
+static NO_VARS: std::sync::LazyLock<TxnVars> = std::sync::LazyLock::new(TxnVars::default);
+
 /// Request states kept per thread beyond which returned ones are freed.
 const STATE_POOL_MAX: usize = 1024;
 
@@ -184,6 +187,7 @@ fn take_state(bufsize: usize) -> Box<ConnState> {
     pooled.unwrap_or_else(|| {
         Box::new(ConnState {
             bufsize,
+            vars: TxnVars::default(),
             cbuf: Buf::new(bufsize),
             sbuf: Buf::new(bufsize),
             req: RequestHead::new(),
@@ -230,6 +234,8 @@ async fn silent_connection(
 struct ConnState {
     /// The buffer size the handles were made for (`tune.bufsize`).
     bufsize: usize,
+    /// The request's variables (`set-var`), read by rules and by the log line.
+    vars: TxnVars,
     cbuf: Buf,
     sbuf: Buf,
     req: RequestHead,
@@ -257,8 +263,11 @@ async fn one_request(
         resp,
         first,
         idle_since,
+        vars,
         ..
     } = conn;
+    vars.clear();
+    let vars: &TxnVars = vars;
     let req_start = Instant::now();
     let req_accept_time = if *first {
         accept_time
@@ -280,6 +289,7 @@ async fn one_request(
     );
     ctx.idle = idle_ms;
     ctx.ssl = ssl;
+    ctx.vars = Some(vars);
     loop {
         match parse_request(cbuf.data(), &limits(rt), req) {
             Ok(true) => break,
@@ -473,6 +483,8 @@ pub struct LogCtx<'a> {
     pub fx: Effects,
     /// TLS facts of the client connection (`ssl_fc*` fetches, `%sslc`/`%sslv`).
     pub ssl: Option<&'a sluice_tls::ConnInfo>,
+    /// The request's variables, for `%[var(...)]` in the log line.
+    pub vars: Option<&'a TxnVars>,
 }
 
 impl Drop for LogCtx<'_> {
@@ -515,6 +527,7 @@ impl<'a> LogCtx<'a> {
             unique_id: Vec::new(),
             fx: Effects::default(),
             ssl: None,
+            vars: None,
         }
     }
 }
@@ -559,6 +572,7 @@ async fn finish_error(
         );
         quiet.backend = ctx.backend;
         quiet.ssl = ctx.ssl;
+        quiet.vars = ctx.vars;
         quiet.fx.log_level = ctx.fx.log_level;
         let outcome = Outcome {
             term,
@@ -684,14 +698,16 @@ async fn exchange(
     } else {
         client.local_addr().ok()
     };
-    let vars = TxnVars::default();
+    // The request's variables live in the connection's request state, so the log line
+    // written at the end sees them (`%[var(txn.x)]`).
+    let vars: &TxnVars = ctx.vars.unwrap_or(&NO_VARS);
     rt.requests_total
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(uid) = &fe_rules.unique_id {
         let local = client.local_addr().ok();
         let mut id = Vec::new();
         {
-            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, vars, ctx);
             uid.render(&txn, &crate::txn::RuleVars { txn: &txn }, &mut id);
         }
         if let Some(h) = &fe.unique_id_header {
@@ -703,7 +719,7 @@ async fn exchange(
     if !fe_rules.tcp_content.is_empty() {
         let accept = {
             let local = local.or_else(|| client.local_addr().ok());
-            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, &vars, ctx);
+            let txn = request_txn(rt, fe, None, peer, local, cbuf.data(), req, vars, ctx);
             fe_rules.content_verdict(&txn).unwrap_or(true)
         };
         if !accept {
@@ -721,7 +737,7 @@ async fn exchange(
             backend: None,
             peer,
             local,
-            vars: &vars,
+            vars,
         };
         let verdict = request_rules(
             &ctl,
@@ -735,7 +751,7 @@ async fn exchange(
         .await?;
         if matches!(verdict, Verdict::Continue) {
             let (buf, head) = st.view(cbuf.data(), req);
-            let mut txn = request_txn(rt, fe, None, peer, local, buf, head, &vars, ctx);
+            let mut txn = request_txn(rt, fe, None, peer, local, buf, head, vars, ctx);
             txn.req_body = st.body.as_deref();
             let rvars = crate::txn::RuleVars { txn: &txn };
             let names = &rt.rules.backend_by_name;
@@ -746,7 +762,7 @@ async fn exchange(
             }
         }
         if let Some(r) = rule_verdict(verdict)? {
-            return local_reply(rt, fe, client, cbuf, req, &st, &vars, ctx, r).await;
+            return local_reply(rt, fe, client, cbuf, req, &st, vars, ctx, r).await;
         }
     }
     let Some(be_id) = be_choice else {
@@ -769,7 +785,7 @@ async fn exchange(
             backend: Some(be_id),
             peer,
             local: local.or_else(|| client.local_addr().ok()),
-            vars: &vars,
+            vars,
         };
         let verdict = request_rules(
             &ctl,
@@ -782,7 +798,7 @@ async fn exchange(
         )
         .await?;
         if let Some(r) = rule_verdict(verdict)? {
-            return local_reply(rt, fe, client, cbuf, req, &st, &vars, ctx, r).await;
+            return local_reply(rt, fe, client, cbuf, req, &st, vars, ctx, r).await;
         }
     }
     // `set-src`: logs and forwardfor see the new client address from here on.
@@ -798,7 +814,7 @@ async fn exchange(
     capture_request_cookie(fe_rules, &st, cbuf.data(), req, ctx);
     ctx.beconn = be.counters.enter();
     let r = exchange_with_backend(
-        rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &st, &extra, &vars,
+        rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &st, &extra, vars,
     )
     .await;
     be.counters.leave();

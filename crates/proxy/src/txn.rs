@@ -31,6 +31,24 @@ impl TxnVars {
         *self.src.lock().unwrap_or_else(|p| p.into_inner()) = Some(ip);
     }
 
+    /// A variable's value.
+    pub fn get(&self, scope: VarScope, name: &str) -> Option<Sample<'static>> {
+        self.lock()
+            .iter()
+            .find(|(s, n, _)| *s == scope && n == name)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// Forgets everything, for the next request of the connection (`sess` variables too:
+    /// they are not kept across requests yet).
+    pub fn clear(&mut self) {
+        self.vars
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        *self.src.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     pub fn src_override(&self) -> Option<std::net::IpAddr> {
         *self.src.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -111,11 +129,7 @@ impl Txn for HttpTxn<'_> {
         Some((h.name.of(buf), h.value.of(buf)))
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'static>> {
-        self.vars
-            .lock()
-            .iter()
-            .find(|(s, n, _)| *s == scope && n == name)
-            .map(|(_, _, v)| v.clone())
+        self.vars.get(scope, name)
     }
     fn set_var(&self, scope: VarScope, name: &str, value: Sample<'static>) {
         let mut v = self.vars.lock();
@@ -240,6 +254,8 @@ pub struct ConnTxn<'a> {
     /// `req.ssl_sni`), and whether more may still come.
     pub payload: Option<&'a [u8]>,
     pub payload_final: bool,
+    /// The request's variables, for a log line's `%[var(...)]`.
+    pub vars: Option<&'a TxnVars>,
 }
 
 /// `%X` variables for rules that see only the connection (`use_backend %[...]` in TCP mode).
@@ -256,7 +272,14 @@ impl<'a> ConnTxn<'a> {
             ssl,
             payload: None,
             payload_final: true,
+            vars: None,
         }
+    }
+
+    /// With the request's variables (for log lines).
+    pub fn with_vars(mut self, vars: Option<&'a TxnVars>) -> Self {
+        self.vars = vars;
+        self
     }
 
     /// With the bytes received so far, and whether more may still come.
@@ -294,6 +317,9 @@ impl Txn for ConnTxn<'_> {
     }
     fn payload_final(&self) -> bool {
         self.payload_final
+    }
+    fn var(&self, scope: VarScope, name: &str) -> Option<Sample<'static>> {
+        self.vars.and_then(|v| v.get(scope, name))
     }
     fn src(&self) -> Option<SocketAddr> {
         Some(self.src)

@@ -1,7 +1,7 @@
 //! Access logs in HAProxy's formats, written to stdout.
 
-use crate::servers;
 use crate::support::{free_port, get, Backend, Behaviour, Client, Sluice};
+use crate::{defaults, servers};
 
 #[test]
 fn httplog_line_has_haproxy_fields() {
@@ -244,4 +244,29 @@ fn set_log_level_silences_and_sets_priority() {
         "{out}"
     );
     assert!(line("/last").unwrap().starts_with("<134>"), "{out}");
+}
+
+/// Missing values as HAProxy 2.6 writes them: in a log line `""` when quoted and `-`
+/// otherwise, in a rule argument nothing at all; and the request's variables are still
+/// there when the line is written.
+#[test]
+fn missing_values_and_request_variables_in_log_format() {
+    let b = Backend::start("app", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    log stdout format raw local0\n{}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"a=%{{+Q}}[var(txn.nope)] b=%[var(txn.nope)] c=%{{+Q}}[var(txn.yes)]\"\n    http-request set-var(txn.yes) str(ok)\n    http-request set-header x-q \"%{{+Q}}[var(txn.nope)]\"\n    http-request set-header x-r \"<%[var(txn.nope)]>\"\n    default_backend be\nbackend be\n{}",
+        defaults("http"),
+        servers(&[&b], "")
+    );
+    let s = Sluice::start(&cfg, port);
+    assert_eq!(get(port, "/").status, 200);
+    // (the harness's probe connection, which sent nothing, is logged too, without the var)
+    let out = s.wait_output("c=\"ok\"");
+    assert!(out.contains("a=\"\" b=- c=\"ok\""), "{out}");
+    let head = b.last_head.lock().unwrap().clone();
+    assert!(
+        head.contains("x-q: \r\n") || head.contains("x-q:\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("x-r: <>"), "{head}");
 }
