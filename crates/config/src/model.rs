@@ -528,6 +528,9 @@ pub struct Server {
     pub ssl: ServerSsl,
     /// `proto h2`: speak HTTP/2 to the server (h2c in clear, or h2 over `ssl`).
     pub proto_h2: bool,
+    /// `namespace NAME`: connections to the server (and its checks) are opened in the
+    /// network namespace `/var/run/netns/NAME`.
+    pub namespace: Option<String>,
 }
 
 /// A `backend`, or the back half of a `listen`.

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sluice_config::{Config, HttpCheck, HttpCheckExpect, Server};
-use tokio::net::TcpStream;
 
 use crate::transport::{self, Conn, HandshakeError};
 
@@ -227,6 +226,7 @@ pub type CheckTls = (
 /// the end of the handshake: "Layer6 check passed").
 pub async fn run_check(
     addr: SocketAddr,
+    netns: Option<&crate::netns::Netns>,
     tls: Option<&CheckTls>,
     http: Option<&HttpCheck>,
     connect_t: Duration,
@@ -240,7 +240,7 @@ pub async fn run_check(
         code: None,
         duration: start.elapsed(),
     };
-    let tcp = match tokio::time::timeout(connect_t, TcpStream::connect(addr)).await {
+    let tcp = match tokio::time::timeout(connect_t, crate::netns::connect(addr, netns)).await {
         Err(_) => return fail("Layer4 timeout", None),
         Ok(Err(e)) => return fail("Layer4 connection problem", Some(io_info(&e))),
         Ok(Ok(s)) => s,
@@ -370,7 +370,8 @@ async fn check_server(
     let mut health = Health::new(cfg_srv.rise, cfg_srv.fall, true);
     tokio::time::sleep(first_delay).await;
     loop {
-        let r = run_check(addr, tls.as_ref(), http.as_ref(), connect_t, read_t).await;
+        let netns = be.servers[srv_id].netns.as_deref();
+        let r = run_check(addr, netns, tls.as_ref(), http.as_ref(), connect_t, read_t).await;
         let t = if r.ok {
             health.success()
         } else {

@@ -7,6 +7,7 @@ pub mod check;
 pub mod http_rules;
 pub mod listener;
 pub mod net;
+pub mod netns;
 pub mod pipe;
 pub mod queue;
 pub mod relay;
@@ -81,6 +82,8 @@ pub fn bind(cfg: &Config, threads: usize) -> Result<Vec<listener::BoundListener>
 pub struct Prepared {
     pub rules: rules::CompiledRules,
     pub tls: tls_setup::TlsSetup,
+    /// Per backend, per server: its network namespace (`namespace`).
+    pub netns: netns::ServerNetns,
     /// Warnings found while compiling (ignored cipher names, `h2` left out of ALPN, ...).
     pub warnings: Vec<sluice_config::Diagnostic>,
 }
@@ -90,19 +93,22 @@ pub struct Prepared {
 pub fn prepare(cfg: &Config) -> Result<Prepared, Vec<sluice_config::Diagnostic>> {
     let rules = rules::compile(cfg);
     let tls = tls_setup::compile(cfg);
-    match (rules, tls) {
-        (Ok(mut rules), Ok((tls, tls_warnings))) => {
+    let netns = netns::open_all(cfg);
+    match (rules, tls, netns) {
+        (Ok(mut rules), Ok((tls, tls_warnings)), Ok(netns)) => {
             let mut warnings = std::mem::take(&mut rules.warnings);
             warnings.extend(tls_warnings);
             Ok(Prepared {
                 rules,
                 tls,
+                netns,
                 warnings,
             })
         }
-        (r, t) => {
+        (r, t, n) => {
             let mut errs = r.err().unwrap_or_default();
             errs.extend(t.err().unwrap_or_default());
+            errs.extend(n.err().unwrap_or_default());
             Err(errs)
         }
     }
@@ -117,8 +123,14 @@ pub fn launch(
     quiet: bool,
 ) -> Result<Running, StartError> {
     let rt = Arc::new(
-        Runtime::build(cfg, prepared.rules, prepared.tls, std::process::id())
-            .map_err(StartError::Log)?,
+        Runtime::build(
+            cfg,
+            prepared.rules,
+            prepared.tls,
+            prepared.netns,
+            std::process::id(),
+        )
+        .map_err(StartError::Log)?,
     );
     let (stop, stop_rx) = watch::channel(false);
     let workers = worker::start(rt.clone(), listeners, threads.max(1), stop_rx)

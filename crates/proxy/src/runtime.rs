@@ -54,6 +54,8 @@ pub struct ServerRt {
     pub ssl: bool,
     /// `proto h2`: HTTP/2 to the server.
     pub h2: bool,
+    /// `namespace`: the network namespace its connections are opened in.
+    pub netns: Option<Arc<crate::netns::Netns>>,
 }
 
 /// The balancer and its queue, behind one lock per backend (HAProxy holds `lbprm.lock`
@@ -174,6 +176,7 @@ impl Runtime {
         cfg: &Config,
         rules: crate::rules::CompiledRules,
         tls: crate::tls_setup::TlsSetup,
+        mut netns: crate::netns::ServerNetns,
         pid: u32,
     ) -> std::io::Result<Runtime> {
         let crate::tls_setup::TlsSetup {
@@ -201,7 +204,8 @@ impl Runtime {
                     .get_mut(id)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                build_backend(id, b, tls, &mut loggers, pid)
+                let ns = netns.get_mut(id).map(std::mem::take).unwrap_or_default();
+                build_backend(id, b, tls, ns, &mut loggers, pid)
             })
             .collect::<std::io::Result<Vec<_>>>()?;
         let frontends = cfg
@@ -253,6 +257,7 @@ fn build_backend(
     id: usize,
     b: &Backend,
     mut tls: Vec<Option<Arc<crate::tls_setup::ServerTlsRt>>>,
+    mut netns: Vec<Option<Arc<crate::netns::Netns>>>,
     loggers: &mut LoggerCache,
     pid: u32,
 ) -> std::io::Result<BackendRt> {
@@ -280,6 +285,7 @@ fn build_backend(
             tls: tls.get_mut(i).and_then(Option::take),
             ssl: s.ssl.enabled,
             h2: s.proto_h2,
+            netns: netns.get_mut(i).and_then(Option::take),
             name: s.name.clone(),
             addr: s.addr,
             counters: Counters::default(),

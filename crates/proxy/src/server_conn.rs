@@ -6,8 +6,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
-
 use crate::queue::{self, AssignError, Assigned};
 use crate::runtime::BackendRt;
 use crate::transport::{self, Conn};
@@ -126,7 +124,7 @@ async fn connect_once(
     t: Option<Duration>,
 ) -> Result<Conn, bool> {
     let deadline = t.map(|t| Instant::now() + t);
-    let fut = TcpStream::connect(srv.addr);
+    let fut = crate::netns::connect(srv.addr, srv.netns.as_deref());
     let res = match deadline {
         Some(at) => match tokio::time::timeout_at(at.into(), fut).await {
             Ok(r) => r,

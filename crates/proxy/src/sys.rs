@@ -14,6 +14,18 @@ pub fn dup_cloexec(fd: i32) -> std::io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
 
+/// Enters the network namespace open at `fd` for the calling thread.
+pub fn setns_net(fd: &OwnedFd) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setns on a descriptor we own only changes this thread's namespace; a wrong
+    // descriptor yields -1 and errno.
+    let r = unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Wraps an owned descriptor as a TCP listener.
 pub fn listener_from_owned(fd: OwnedFd) -> std::net::TcpListener {
     std::net::TcpListener::from(fd)

@@ -324,7 +324,8 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e:?}"));
         let prepared = crate::prepare(&cfg.config).unwrap_or_else(|e| panic!("{e:?}"));
         let rt = std::sync::Arc::new(
-            crate::Runtime::build(&cfg.config, prepared.rules, prepared.tls, 1).unwrap(),
+            crate::Runtime::build(&cfg.config, prepared.rules, prepared.tls, prepared.netns, 1)
+                .unwrap(),
         );
         let trt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

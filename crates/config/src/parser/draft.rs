@@ -170,6 +170,7 @@ pub fn server_template() -> Server {
         disabled: false,
         ssl: ServerSsl::default(),
         proto_h2: false,
+        namespace: None,
     }
 }
 

@@ -260,6 +260,15 @@ fn apply_params(
             diags.push(bracket(loc, format!("{prefix}{msg}")));
             ok = false;
         };
+        if kw == "namespace" {
+            if arg.is_empty() {
+                fail("'namespace' : expects <name> as argument.".to_string());
+                return false;
+            }
+            srv.namespace = Some(arg.to_string());
+            i += 2;
+            continue;
+        }
         if kw == "proto" {
             match arg {
                 "h2" => srv.proto_h2 = true,

@@ -11,6 +11,7 @@ mod config_check;
 mod h2;
 mod http1;
 mod logs;
+mod netns;
 mod process;
 mod rules;
 mod tcp;
