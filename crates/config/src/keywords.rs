@@ -546,7 +546,7 @@ pub fn unsupported_hint(kw: &str) -> Option<&'static str> {
             "persistence is not implemented yet; 'balance source' gives client affinity"
         }
         "namespace" => {
-            "network namespaces work for servers, not yet for binds; run Sluice inside the namespace instead"
+            "network namespaces are not implemented here; run Sluice inside the namespace instead"
         }
         "abortonclose" => "Sluice does not abort queued requests on client close yet",
         "accept-proxy" | "send-proxy" | "send-proxy-v2" => {

@@ -346,6 +346,8 @@ pub struct Bind {
     pub ssl: Option<BindSsl>,
     /// `proto h2`: clients speak HTTP/2 from the first byte (prior knowledge, or h2c).
     pub proto_h2: bool,
+    /// `namespace NAME`: the listening sockets are made in `/var/run/netns/NAME`.
+    pub namespace: Option<String>,
     pub location: Location,
 }
 

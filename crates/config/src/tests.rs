@@ -428,7 +428,6 @@ fn refused_keywords() {
         ("backend b\n    server s 127.0.0.1:80 ssl verify none allow-0rtt", "[t.cfg:2] : 'server b/s' : 'allow-0rtt' is not supported by Sluice yet (Sluice's TLS does not implement this setting yet)."),
         ("backend b\n    server s 127.0.0.1:80 send-proxy-v2-ssl", "'server b/s' : 'send-proxy-v2-ssl' is not supported by Sluice yet (the PROXY protocol"),
         ("backend b\n    server s 127.0.0.1:80 send-proxy", "[t.cfg:2] : 'server b/s' : 'send-proxy' is not supported by Sluice yet"),
-        ("frontend f\n    bind :80 namespace ns1", "'namespace' is not supported by Sluice yet (network namespaces"),
         ("backend b\n    server s 127.0.0.1", "'server b/s' : a server without a port"),
         ("backend b\n    server s 127.0.0.1:+1", "'server b/s' : a port offset"),
         ("backend b\n    server s /run/app.sock", "'server b/s' : the server address '/run/app.sock' is not supported by Sluice yet."),

@@ -50,8 +50,13 @@ fn open_inet(
     addr: SocketAddr,
     v6only: Option<bool>,
     backlog: i32,
+    ns: Option<&crate::netns::Netns>,
 ) -> std::io::Result<std::net::TcpListener> {
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    let sock = match ns {
+        // `bind ... namespace`: the socket is made inside it and listens there.
+        Some(ns) => crate::netns::tcp_socket_in(ns, addr)?,
+        None => Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?,
+    };
     sock.set_reuse_address(true)?;
     sock.set_reuse_port(true)?;
     if let (SocketAddr::V6(_), Some(only)) = (addr, v6only) {
@@ -85,13 +90,25 @@ pub fn bind_all(cfg: &Config, threads: usize) -> Result<Vec<BoundListener>, Vec<
             .clamp(128, 65535) as i32;
         let mut luid = 0usize;
         for (bi, bind) in fe.binds.iter().enumerate() {
+            let ns = match bind.namespace.as_deref().map(crate::netns::Netns::open) {
+                None => None,
+                Some(Ok(ns)) => Some(ns),
+                Some(Err(e)) => {
+                    errors.push(BindError::Bind {
+                        frontend: fe.name.clone(),
+                        addr: format!("namespace {}", bind.namespace.as_deref().unwrap_or("")),
+                        reason: reason(&e),
+                    });
+                    continue;
+                }
+            };
             for a in &bind.addrs {
                 luid += 1;
                 let (label, res): (String, std::io::Result<Vec<std::net::TcpListener>>) = match a {
                     BindAddr::Inet(sa) => (
                         sa.to_string(),
                         (0..threads)
-                            .map(|_| open_inet(*sa, bind.v6only, backlog))
+                            .map(|_| open_inet(*sa, bind.v6only, backlog, ns.as_ref()))
                             .collect(),
                     ),
                     BindAddr::Fd(fd) => (

@@ -59,6 +59,7 @@ pub fn parse(
         v6only: None,
         ssl: None,
         proto_h2: false,
+        namespace: None,
         location: loc.clone(),
     };
     let prefix = format!("'bind {spec}' in section '{section}'");
@@ -104,6 +105,29 @@ pub fn parse(
             continue;
         }
         match kw {
+            "namespace" => {
+                let Some(ns) = arg else {
+                    diags.push(Diagnostic::alert(
+                        loc,
+                        format!("{prefix} : 'namespace' : missing namespace id"),
+                    ));
+                    return None;
+                };
+                // HAProxy opens the namespace while parsing, and says so twice.
+                if std::fs::File::open(std::path::Path::new("/var/run/netns").join(ns)).is_err() {
+                    diags.push(Diagnostic::global(
+                        Severity::Alert,
+                        format!("Cannot open namespace '{ns}'."),
+                    ));
+                    diags.push(Diagnostic::alert(
+                        loc,
+                        format!("{prefix} : error encountered while processing 'namespace'."),
+                    ));
+                    return None;
+                }
+                bind.namespace = Some(ns.to_string());
+                i += 1;
+            }
             "name" => match line.words.get(i + 1) {
                 Some(n) => {
                     bind.name = Some(n.clone());

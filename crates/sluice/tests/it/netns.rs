@@ -36,21 +36,26 @@ impl TestNetns {
         up.then_some(ns)
     }
 
-    /// A listener on 127.0.0.1 inside the namespace (bound from a thread that entered it).
-    fn listen(&self, port: u16) -> TcpListener {
+    /// Runs `f` on a short-lived thread that entered the namespace.
+    fn run_in<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         let path = Path::new("/var/run/netns").join(&self.name);
         std::thread::scope(|s| {
             s.spawn(|| {
                 use std::os::fd::AsRawFd;
-                let f = std::fs::File::open(&path).expect("namespace file");
+                let file = std::fs::File::open(&path).expect("namespace file");
                 // SAFETY: setns changes only this short-lived thread's network namespace.
-                let r = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+                let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
                 assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-                TcpListener::bind(("127.0.0.1", port)).expect("bind inside the namespace")
+                f()
             })
             .join()
-            .expect("listener thread")
+            .expect("thread in the namespace")
         })
+    }
+
+    /// A listener on 127.0.0.1 inside the namespace.
+    fn listen(&self, port: u16) -> TcpListener {
+        self.run_in(|| TcpListener::bind(("127.0.0.1", port)).expect("bind inside the namespace"))
     }
 }
 
@@ -123,6 +128,40 @@ fn a_server_in_a_namespace_is_reached_there() {
     }
 }
 
+/// `bind ... namespace`: Sluice listens inside the namespace (a client there reaches it, the
+/// same address outside does not) and serves from the root namespace's backends.
+#[test]
+fn a_bind_in_a_namespace_listens_there() {
+    if let Err(why) = can_make_namespaces() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let Some(ns) = TestNetns::create(&unique("sluice-it")) else {
+        eprintln!("skipped: `ip netns add` failed (no namespace support here)");
+        return;
+    };
+    let be = Backend::start("root-app", Behaviour::Hello);
+    let fe = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{fe} namespace {}\n    default_backend be\nbackend be\n{}",
+        defaults("http"),
+        ns.name,
+        crate::servers(&[&be], "")
+    );
+    let _s = Sluice::start_with(&cfg, &[], &[]);
+    let text = ns.run_in(|| {
+        crate::support::wait_for("sluice listening inside the namespace", || {
+            std::net::TcpStream::connect(("127.0.0.1", fe)).ok()
+        });
+        get(fe, "/").text()
+    });
+    assert_eq!(text, "hello from root-app\n");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", fe)).is_err(),
+        "the listener is in the root namespace too"
+    );
+}
+
 /// A namespace that does not exist is refused at load, as HAProxy refuses it.
 #[test]
 fn a_missing_namespace_is_refused_at_load() {
@@ -139,6 +178,22 @@ fn a_missing_namespace_is_refused_at_load() {
         out.contains(
             "ns.cfg:10] : 'server be/s' : Cannot open namespace 'sluice-no-such-namespace'."
         ),
+        "{out}"
+    );
+    let f = dir.join("bind.cfg");
+    std::fs::write(
+        &f,
+        "frontend f\n    mode http\n    bind 127.0.0.1:1 namespace sluice-no-such-namespace\n",
+    )
+    .unwrap();
+    let (code, out) = check_config(&dir, &f);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("Cannot open namespace 'sluice-no-such-namespace'."),
+        "{out}"
+    );
+    assert!(
+        out.contains("bind.cfg:3] : 'bind 127.0.0.1:1' in section 'frontend' : error encountered while processing 'namespace'."),
         "{out}"
     );
     let _ = std::fs::remove_dir_all(&dir);
