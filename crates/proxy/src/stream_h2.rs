@@ -9,6 +9,7 @@
 //! defences cap pending resets (CVE-2023-44487, "rapid reset") and CONTINUATION floods.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -44,6 +45,15 @@ fn hop_by_hop(name: &[u8]) -> bool {
     .any(|h| name.eq_ignore_ascii_case(h))
 }
 
+/// Counts a stream out when its task ends, however it ends.
+struct StreamDone(Arc<AtomicUsize>);
+
+impl Drop for StreamDone {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Serves an HTTP/2 connection until it closes.
 pub async fn serve(
     rt: Arc<Runtime>,
@@ -74,16 +84,19 @@ pub async fn serve(
             Err(_) => return,
         },
     };
+    // Streams in progress: the connection is not idle while any is.
+    let active = Arc::new(AtomicUsize::new(0));
     loop {
         let next = match fe.timeouts.client {
-            // An idle HTTP/2 connection is closed after `timeout client` (or keep-alive).
+            // An idle HTTP/2 connection (no stream in progress) is closed after
+            // `timeout http-keep-alive`, else `timeout client`.
             Some(t) => {
                 let idle = fe.timeouts.http_keep_alive.unwrap_or(t);
                 match tokio::time::timeout(idle, h2conn.accept()).await {
                     Ok(n) => n,
+                    Err(_) if active.load(Ordering::Relaxed) > 0 => continue,
                     Err(_) => {
                         h2conn.graceful_shutdown();
-                        // Let the GOAWAY go out and streams in progress end.
                         let _ = tokio::time::timeout(
                             t,
                             std::future::poll_fn(|cx| h2conn.poll_closed(cx)),
@@ -96,11 +109,25 @@ pub async fn serve(
             None => h2conn.accept().await,
         };
         let Some(Ok((req, respond))) = next else {
+            // No more streams will come, but those in progress still need the connection
+            // driven until they end.
+            let closed = std::future::poll_fn(|cx| h2conn.poll_closed(cx));
+            match fe.timeouts.client {
+                Some(t) => {
+                    let _ = tokio::time::timeout(t, closed).await;
+                }
+                None => {
+                    let _ = closed.await;
+                }
+            }
             return;
         };
+        active.fetch_add(1, Ordering::Relaxed);
+        let done = StreamDone(active.clone());
         let rt = rt.clone();
         let ssl = ssl.clone();
         tokio::spawn(async move {
+            let _done = done;
             stream(rt, fe_id, req, respond, peer, local, ssl, accept_time).await;
         });
     }

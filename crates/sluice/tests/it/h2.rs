@@ -342,3 +342,37 @@ fn h2_to_h2_servers_keep_trailers_and_share_a_connection() {
         "every request went over one HTTP/2 connection"
     );
 }
+
+/// A stream whose answer takes longer than the connection's idle timeout is not cut: the
+/// HTTP/2 connection only counts as idle with no stream in progress.
+#[test]
+fn a_slow_stream_outlives_the_idle_timeout() {
+    let gate = Arc::new(crate::support::Gate::default());
+    let be = Backend::start("slow", Behaviour::Gated(gate.clone()));
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 300ms\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port} proto h2\n    default_backend be\nbackend be\n{}",
+        servers(&[&be], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    // A worker thread runs the client while this one waits on the backend's gate.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut send = connect(port, None).await;
+        let pending =
+            tokio::spawn(async move { request(&mut send, "GET", "/slow", &[], None).await });
+        crate::support::wait_for("the request at the backend", || {
+            (gate.waiting.load(std::sync::atomic::Ordering::SeqCst) == 1).then_some(())
+        });
+        // Let well over two idle timeouts pass while the stream waits for its answer.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        gate.open();
+        let r = pending.await.unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, b"hello from slow\n");
+    });
+}
