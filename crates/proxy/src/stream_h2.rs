@@ -177,14 +177,19 @@ async fn send_request(
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    head.extend_from_slice(
-        if parts.method == http::Method::CONNECT {
-            parts.uri.authority().map(|a| a.as_str()).unwrap_or("")
-        } else {
-            target
-        }
-        .as_bytes(),
-    );
+    if parts.method == http::Method::CONNECT {
+        let authority = parts.uri.authority().map(|a| a.as_str()).unwrap_or("");
+        head.extend_from_slice(authority.as_bytes());
+    } else if let (Some(scheme), Some(authority)) = (parts.uri.scheme(), parts.uri.authority()) {
+        // Absolute form, as HAProxy sees (and logs) an HTTP/2 request; servers get the
+        // origin form (see `stream_http::forward`).
+        head.extend_from_slice(scheme.as_str().as_bytes());
+        head.extend_from_slice(b"://");
+        head.extend_from_slice(authority.as_str().as_bytes());
+        head.extend_from_slice(target.as_bytes());
+    } else {
+        head.extend_from_slice(target.as_bytes());
+    }
     // HAProxy logs HTTP/2 requests as `HTTP/2.0` and `req.ver` says 2.0; the request goes
     // to HTTP/1 servers as HTTP/1.1 all the same.
     head.extend_from_slice(b" HTTP/2.0\r\n");

@@ -148,6 +148,17 @@ pub async fn serve(
     }
 }
 
+/// The origin form (`/path?query`) of an absolute-form target; `None` for other forms.
+fn origin_form(uri: &[u8]) -> Option<&[u8]> {
+    let rest = uri
+        .strip_prefix(b"http://")
+        .or_else(|| uri.strip_prefix(b"https://"))?;
+    Some(match rest.iter().position(|&b| b == b'/') {
+        Some(i) => &rest[i..],
+        None => b"/",
+    })
+}
+
 /// `tcp-request session` rules of the frontend, once per connection.
 fn session_accepted(
     rt: &Runtime,
@@ -1341,7 +1352,21 @@ async fn forward(
         }
         _ => hreq,
     };
-    sluice_http::write_request_head(hbuf, hreq, server_conn_hdr, &extra, &mut out);
+    // A request that came over HTTP/2 is in absolute form (as HAProxy logs it); HTTP/1
+    // servers get it in origin form, as HAProxy sends it.
+    let origin = match client {
+        Conn::Pipe(..) => origin_form(hreq.uri.of(hbuf)),
+        _ => None,
+    };
+    sluice_http::write_request_head_with(
+        hbuf,
+        hreq,
+        None,
+        origin,
+        server_conn_hdr,
+        &extra,
+        &mut out,
+    );
     let _ = &cl_value;
     let req_method = hreq.method;
     let head_len = req.head_len;
@@ -1692,4 +1717,18 @@ async fn forward(
         },
     );
     Ok((keep_client, reuse_server))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn absolute_targets_go_out_in_origin_form() {
+        use super::origin_form;
+        assert_eq!(
+            origin_form(b"https://a.example:8443/p?q=1"),
+            Some(&b"/p?q=1"[..])
+        );
+        assert_eq!(origin_form(b"http://a.example"), Some(&b"/"[..]));
+        assert_eq!(origin_form(b"/already"), None);
+    }
 }

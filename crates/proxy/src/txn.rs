@@ -104,8 +104,20 @@ impl Txn for HttpTxn<'_> {
     fn uri(&self) -> Option<&[u8]> {
         Some(self.req.uri.of(self.req_buf))
     }
+    /// The version token as received (`HTTP/2.0` for a request that came over HTTP/2, as
+    /// `req.ver` says in HAProxy), else the one the head was classified as.
     fn version(&self) -> Option<&[u8]> {
-        Some(self.req.version.as_bytes())
+        let rest = self.req_buf.get(self.req.uri.end as usize..).unwrap_or(&[]);
+        let line = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .map_or(rest, |n| &rest[..n]);
+        let token = line.trim_ascii();
+        if token.starts_with(b"HTTP/") {
+            Some(token)
+        } else {
+            Some(self.req.version.as_bytes())
+        }
     }
     fn req_header_count(&self) -> usize {
         self.req.headers.len()

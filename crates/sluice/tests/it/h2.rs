@@ -125,7 +125,7 @@ fn h2_over_tls_reaches_http1_backends() {
     let echo = Backend::start("echo", Behaviour::EchoBody);
     let port = free_port();
     let cfg = format!(
-        "global\n    log stdout format raw local0\n{}    log global\n    option httplog\nfrontend fe\n    bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n    http-request deny if {{ path /blocked }}\n    use_backend echo if {{ path_beg /echo }}\n    default_backend be\nbackend be\n{}backend echo\n{}",
+        "global\n    log stdout format raw local0\n{}    log global\n    option httplog\nfrontend fe\n    bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n    http-request deny if {{ path /blocked }}\n    http-request set-header x-ver %[req.ver]\n    use_backend echo if {{ path_beg /echo }}\n    default_backend be\nbackend be\n{}backend echo\n{}",
         defaults("http"),
         crt.display(),
         servers(&[&b1, &b2], ""),
@@ -165,6 +165,10 @@ fn h2_over_tls_reaches_http1_backends() {
             "{head}"
         );
         assert!(head.contains("host: test.example"), "{head}");
+        assert!(
+            head.contains("x-ver: 2.0"),
+            "req.ver of an HTTP/2 request: {head}"
+        );
         assert!(head.contains("cookie: a=1; b=2"), "{head}");
         let r = request(&mut send, "GET", "/blocked", &[], None).await;
         assert_eq!(r.status, 403);
@@ -177,7 +181,8 @@ fn h2_over_tls_reaches_http1_backends() {
             format!("len=100000 sum={sum}\n")
         );
     });
-    let out = s.wait_output("\"POST /echo HTTP/2.0\"");
+    // Logged in absolute form with HTTP/2.0, as HAProxy logs an HTTP/2 request.
+    let out = s.wait_output("\"POST https://test.example/echo HTTP/2.0\"");
     assert!(out.contains(" 403 "), "{out}");
     assert_eq!(out.matches("fe~ be/s").count(), 6, "{out}");
     let _ = std::fs::remove_dir_all(&dir);
