@@ -184,6 +184,14 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
     let head_read = !ctx.request_line.is_empty();
     let req_caps = joined(&ctx.fx.req_caps, fe.capture_request.len(), head_read);
     let res_caps = joined(&ctx.fx.res_caps, fe.capture_response.len(), head_read);
+    // `%bc`/`%sc` as HAProxy logs them: the connections at log time, this one left out.
+    let own = u32::from(ctx.held);
+    let live_be = ctx.backend.map(|b| &rt.backends[b]);
+    let live_beconn = live_be.map_or(0, |b| b.counters.current().saturating_sub(own));
+    let live_srv_conn = match (live_be, ctx.server) {
+        (Some(b), Some(s)) => b.servers[s].counters.current().saturating_sub(own),
+        _ => 0,
+    };
     let fields = LogFields {
         client: ctx.peer,
         accept_time: ctx.accept_time,
@@ -206,8 +214,8 @@ pub fn log_http_with(rt: &Runtime, ctx: &LogCtx<'_>, o: &Outcome, extra_out: u64
         termination: o.term.bytes(),
         actconn: rt.actconn.load(Ordering::Relaxed),
         feconn: fe.counters.current(),
-        beconn: ctx.beconn,
-        srv_conn: ctx.srv_conn,
+        beconn: live_beconn,
+        srv_conn: live_srv_conn,
         retries: ctx.retries,
         redispatched: ctx.redispatched,
         srv_queue: ctx.srv_queue,

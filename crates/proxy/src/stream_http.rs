@@ -484,8 +484,10 @@ pub struct LogCtx<'a> {
     pub redispatched: bool,
     pub srv_queue: u32,
     pub backend_queue: u32,
-    pub beconn: u32,
-    pub srv_conn: u32,
+    /// The request still counts in its backend's and server's connections (it is logged
+    /// before they are released): `%bc`/`%sc`, taken at log time, leave it out as HAProxy,
+    /// which logs after releasing them.
+    pub held: bool,
     /// The request line, kept only when the frontend logs.
     pub request_line: Vec<u8>,
     /// `unique-id-format` result, empty when none.
@@ -532,8 +534,7 @@ impl<'a> LogCtx<'a> {
             redispatched: false,
             srv_queue: 0,
             backend_queue: 0,
-            beconn: 0,
-            srv_conn: 0,
+            held: false,
             request_line: take_vec(),
             unique_id: Vec::new(),
             fx: Effects::default(),
@@ -823,7 +824,7 @@ async fn exchange(
     // `capture cookie`: the request's cookie as the rules left it (HAProxy's
     // `http_process_request`, after the backend's rules).
     capture_request_cookie(fe_rules, &st, cbuf.data(), req, ctx);
-    ctx.beconn = be.counters.enter();
+    be.counters.enter();
     let r = exchange_with_backend(
         rt, fe, be, client, peer, cbuf, sbuf, req, resp, ctx, &st, &extra, vars,
     )
@@ -1232,7 +1233,7 @@ async fn exchange_with_backend(
         ctx.redispatched = conn.redispatched;
         ctx.srv_queue = conn.assigned.srv_queue;
         ctx.backend_queue = conn.assigned.backend_queue;
-        ctx.srv_conn = be.servers[srv].counters.current();
+        ctx.held = true;
         let mut server = conn.stream;
         let r = forward(
             rt,
@@ -1253,6 +1254,7 @@ async fn exchange_with_backend(
         )
         .await;
         queue::release(be, srv);
+        ctx.held = false;
         return match r {
             Ok((keep_client, reuse_server)) => {
                 if reuse_server {

@@ -149,6 +149,11 @@ pub async fn serve(
         }
     }
     be.counters.leave();
+    // `%bc`/`%sc` at log time, after this session let go of them (HAProxy's order).
+    log.beconn = be.counters.current();
+    if let Some(srv) = log.server {
+        log.srv_conn = be.servers[srv].counters.current();
+    }
     access_log::log_tcp(rt, &log);
 }
 

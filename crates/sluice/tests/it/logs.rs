@@ -15,6 +15,9 @@ fn httplog_line_has_haproxy_fields() {
     assert_eq!(get(port, "/hello?x=1").status, 200);
     let out = s.wait_output("\"GET /hello?x=1 HTTP/1.1\"");
     let line = out.lines().find(|l| l.contains("/hello?x=1")).unwrap();
+    // %ac/%fc/%bc/%sc/%rc: the backend and server counts are taken once this request let
+    // go of them, as HAProxy logs them.
+    assert!(line.contains(" ---- 1/1/0/0/0 0/0 "), "{line}");
     // 127.0.0.1:PORT [dd/Mmm/yyyy:hh:mm:ss.mmm] web app/s1 TR/Tw/Tc/Tr/Ta 200 BYTES - - ---- a/f/b/s/r 0/0 "GET /hello?x=1 HTTP/1.1"
     let f: Vec<&str> = line.split(' ').collect();
     assert!(f[0].starts_with("127.0.0.1:"), "{line}");
