@@ -1027,3 +1027,44 @@ fn buffer_request_and_experimental_directives() {
     assert!(!c.frontends[0].buffer_request);
     assert!(c.backends[0].buffer_request);
 }
+
+/// `proto h2` on binds and servers, and `namespace` on servers (opened by the proxy) and
+/// binds (checked while parsing, as HAProxy does).
+#[test]
+fn proto_and_namespace_keywords() {
+    let c = clean(
+        "frontend f\n    mode http\n    bind :8443 proto h2\n    bind :8080 proto h1\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:80 proto h2 namespace blue\n    server t 127.0.0.1:81\n",
+    );
+    assert!(c.frontends[0].binds[0].proto_h2);
+    assert!(!c.frontends[0].binds[1].proto_h2);
+    let s = &c.backends[0].servers;
+    assert!(s[0].proto_h2);
+    assert_eq!(s[0].namespace.as_deref(), Some("blue"));
+    assert!(!s[1].proto_h2);
+    assert_eq!(s[1].namespace, None);
+    for (text, want) in [
+        (
+            "backend b\n    server s 127.0.0.1:80 proto h3",
+            "[t.cfg:2] : 'server b/s' : 'proto' :  unknown MUX protocol 'h3'.",
+        ),
+        (
+            "backend b\n    server s 127.0.0.1:80 namespace",
+            "'server b/s' : 'namespace' : expects <name> as argument.",
+        ),
+        (
+            "frontend f\n    bind :80 proto",
+            "parsing [t.cfg:2] : 'bind :80' in section 'frontend' : 'proto' : missing value",
+        ),
+        (
+            "frontend f\n    bind :80 namespace",
+            "parsing [t.cfg:2] : 'bind :80' in section 'frontend' : 'namespace' : missing namespace id",
+        ),
+        (
+            "frontend f\n    bind :80 namespace sluice-no-such-namespace",
+            "parsing [t.cfg:2] : 'bind :80' in section 'frontend' : error encountered while processing 'namespace'.",
+        ),
+    ] {
+        let e = errors(text).join("\n");
+        assert!(e.contains(want), "{text}: {e}");
+    }
+}

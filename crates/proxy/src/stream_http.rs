@@ -175,9 +175,6 @@ fn session_accepted(
     fe_rules.accept_session(&txn)
 }
 
-/// Variables of a request served without a connection state (never written).
-static NO_VARS: std::sync::LazyLock<TxnVars> = std::sync::LazyLock::new(TxnVars::default);
-
 /// Request states kept per thread beyond which returned ones are freed.
 const STATE_POOL_MAX: usize = 1024;
 
@@ -380,7 +377,7 @@ async fn one_request(
             .map(|h| (h.name.of(buf), h.value.of(buf)));
         ctx.fx.req_caps = captures(&fe.capture_request, headers);
     }
-    let keep = match exchange(rt, fe, client, peer, cbuf, sbuf, req, resp, &mut ctx).await {
+    let keep = match exchange(rt, fe, client, peer, cbuf, sbuf, req, resp, &mut ctx, vars).await {
         Ok(keep) => keep,
         Err(a) => {
             let be = ctx.backend.map(|b| &rt.backends[b]);
@@ -699,6 +696,7 @@ async fn exchange(
     req: &mut RequestHead,
     resp: &mut ResponseHead,
     ctx: &mut LogCtx<'_>,
+    vars: &TxnVars,
 ) -> Result<bool, Abort> {
     let fe_rules = &rt.rules.frontends[fe.id];
     let mut st = ReqState::default();
@@ -710,9 +708,6 @@ async fn exchange(
     } else {
         client.local_addr().ok()
     };
-    // The request's variables live in the connection's request state, so the log line
-    // written at the end sees them (`%[var(txn.x)]`).
-    let vars: &TxnVars = ctx.vars.unwrap_or(&NO_VARS);
     rt.requests_total
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(uid) = &fe_rules.unique_id {

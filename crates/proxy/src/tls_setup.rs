@@ -192,8 +192,17 @@ pub fn compile(cfg: &Config) -> Result<(TlsSetup, Vec<Diagnostic>), Vec<Diagnost
             }
             let label = format!("{}/{}", be.name, srv.name);
             let traffic = server_tls(s, s.alpn.as_deref(), &label, &srv.location, &mut warnings);
-            let check_alpn = s.check_alpn.as_deref().or(s.alpn.as_deref());
-            let check = server_tls(s, check_alpn, &label, &srv.location, &mut Vec::new());
+            // Checks use the traffic's settings unless `check-alpn` asks for other protocols.
+            let check = match (&traffic, s.check_alpn.as_deref()) {
+                (Ok(cfg), None) => Ok(cfg.clone()),
+                (_, alpn) => server_tls(
+                    s,
+                    alpn.or(s.alpn.as_deref()),
+                    &label,
+                    &srv.location,
+                    &mut Vec::new(),
+                ),
+            };
             match (traffic, check) {
                 (Ok(config), Ok(check)) => servers.push(Some(Arc::new(ServerTlsRt {
                     config,
