@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod buffer;
 pub mod check;
 pub mod http_rules;
+pub mod idle;
 pub mod listener;
 pub mod net;
 pub mod netns;

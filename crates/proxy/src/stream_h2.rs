@@ -153,7 +153,8 @@ async fn stream(
     };
     let h1 = async {
         let fe = &rt.frontends[fe_id];
-        crate::stream_http::serve(&rt, fe, Conn::Pipe(theirs, ssl), peer, accept_time).await;
+        let start = crate::stream_http::StreamStart::fresh(accept_time);
+        crate::stream_http::serve(&rt, fe, Conn::Pipe(theirs, ssl), peer, start, None).await;
     };
     let (parts, body) = req.into_parts();
     let send = send_request(&ours, parts, body);

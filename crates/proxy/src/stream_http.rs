@@ -70,26 +70,81 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Serves HTTP/1.x requests on one client connection until it closes.
+/// Where a connection's HTTP/1 stream starts: fresh from the accept, or again after its
+/// connection was parked idle ([`crate::idle`]).
+#[derive(Clone, Copy, Debug)]
+pub struct StreamStart {
+    pub accept_time: SystemTime,
+    pub accepted: Instant,
+    /// When the connection last went idle (the accept, or the end of a response).
+    pub idle_since: Instant,
+    /// No request was read yet (`timeout http-request` applies, and a 408 on silence).
+    pub first: bool,
+    /// The connection comes back from the idle set: its session rules already ran.
+    pub resumed: bool,
+}
+
+impl StreamStart {
+    pub fn fresh(accept_time: SystemTime) -> StreamStart {
+        let now = Instant::now();
+        StreamStart {
+            accept_time,
+            accepted: now,
+            idle_since: now,
+            first: true,
+            resumed: false,
+        }
+    }
+}
+
+/// How a connection's stream ended.
+pub enum Served {
+    /// The connection is done with (closed, or to be closed when dropped).
+    Closed,
+    /// It stayed idle past the parking delay: here it is, to be parked until it is readable
+    /// or its idle `deadline` passes, then served again from `start`.
+    Idle {
+        client: Conn,
+        start: StreamStart,
+        deadline: Option<Instant>,
+    },
+}
+
+/// What ended a wait for the next request.
+enum IdleWait {
+    Ready(bool),
+    TimedOut,
+}
+
+/// Serves HTTP/1.x requests on one client connection until it closes, or, with `park_after`,
+/// until it has been idle that long between requests.
 pub async fn serve(
     rt: &Runtime,
     fe: &FrontendRt,
     mut client: Conn,
     peer: SocketAddr,
-    accept_time: SystemTime,
-) {
-    let accepted = Instant::now();
+    start: StreamStart,
+    park_after: Option<Duration>,
+) -> Served {
+    let StreamStart {
+        accept_time,
+        accepted,
+        mut idle_since,
+        mut first,
+        resumed,
+    } = start;
     let ssl_info = client.take_ssl_info();
     // `tcp-request session reject` closes without a log line, as in HAProxy.
-    if !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
-        return;
+    if !resumed && !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
+        return Served::Closed;
     }
+    // A resumed connection was idle past the delay already: it parks again only after a
+    // request, not at once.
+    let mut may_park = !resumed;
     // The request state (buffers handles, parsed heads) comes from a per-thread pool for the
     // time of a request and goes back while the connection is idle; the per-request work runs
     // in a boxed future. So an idle connection's task holds little (HAProxy: ~1 KiB).
     let mut state: Option<Box<ConnState>> = None;
-    let mut first = true;
-    let mut idle_since = accepted;
     loop {
         // ---- wait for the first byte of a request, holding no buffer while idle
         if state.as_ref().is_none_or(|s| s.cbuf.is_empty()) {
@@ -104,20 +159,49 @@ pub async fn serve(
                     .or(fe.timeouts.http_request)
                     .or(fe.timeouts.client)
             };
-            let ready = tokio::select! {
-                r = std::future::poll_fn(|cx| client.poll_read_ready(cx)) => r.is_ok(),
-                _ = sleep_until(deadline(idle_since, idle_timeout)) => {
+            let idle_deadline = deadline(idle_since, idle_timeout);
+            let park_at = park_after
+                .filter(|_| may_park)
+                .map(|d| idle_since + d)
+                .filter(|&at| idle_deadline.is_none_or(|end| at < end));
+            let wait = tokio::select! {
+                r = std::future::poll_fn(|cx| client.poll_read_ready(cx)) => IdleWait::Ready(r.is_ok()),
+                _ = sleep_until(park_at.or(idle_deadline)) => IdleWait::TimedOut,
+            };
+            match wait {
+                IdleWait::Ready(true) => {}
+                IdleWait::Ready(false) => return Served::Closed,
+                IdleWait::TimedOut if park_at.is_some() => {
+                    return Served::Idle {
+                        client,
+                        start: StreamStart {
+                            accept_time,
+                            accepted,
+                            idle_since,
+                            first,
+                            resumed: true,
+                        },
+                        deadline: idle_deadline,
+                    };
+                }
+                IdleWait::TimedOut => {
                     if first {
                         // HAProxy answers 408 on a connection that stayed silent past
                         // `timeout http-request`, and logs it unless dontlognull. Boxed: the
                         // log context would otherwise sit in every idle connection's task.
-                        Box::pin(silent_connection(rt, fe, &mut client, peer, accept_time, accepted, ssl_info.as_deref())).await;
+                        Box::pin(silent_connection(
+                            rt,
+                            fe,
+                            &mut client,
+                            peer,
+                            accept_time,
+                            accepted,
+                            ssl_info.as_deref(),
+                        ))
+                        .await;
                     }
-                    return;
+                    return Served::Closed;
                 }
-            };
-            if !ready {
-                return;
             }
             // A fresh connection is reported ready before any byte has arrived: confirm
             // with a peek, so a silent connection keeps waiting here, holding no buffer and
@@ -142,8 +226,9 @@ pub async fn serve(
         .await;
         first = conn.first;
         idle_since = conn.idle_since;
+        may_park = true;
         if !keep {
-            return;
+            return Served::Closed;
         }
     }
 }

@@ -12,15 +12,17 @@ use tokio::sync::watch;
 
 use crate::listener::BoundListener;
 use crate::runtime::Runtime;
+use crate::stream_http::{Served, StreamStart};
 use crate::transport::Conn;
 
-/// Gives the connection's slots back when the session ends, whatever way it ends.
-struct Slots<'a> {
-    rt: &'a Runtime,
+/// A connection's place under `maxconn` (global and frontend): given back when the
+/// connection ends, whatever way it ends, parked or not.
+pub struct ConnSlots {
+    rt: Arc<Runtime>,
     fe: usize,
 }
 
-impl Drop for Slots<'_> {
+impl Drop for ConnSlots {
     fn drop(&mut self) {
         self.rt.actconn.fetch_sub(1, Ordering::Relaxed);
         self.rt.frontends[self.fe].counters.leave();
@@ -95,7 +97,8 @@ async fn session(a: Box<Accepted>) {
         let a = a;
         *a
     };
-    let _slots = Slots { rt: &rt, fe: fe_id };
+    let slots = ConnSlots { rt, fe: fe_id };
+    let rt = &slots.rt;
     let fe = &rt.frontends[fe_id];
     let now = SystemTime::now();
     let conn = match tls {
@@ -122,35 +125,64 @@ async fn session(a: Box<Accepted>) {
         Mode::Http if h2 => {
             Box::pin(crate::stream_h2::serve(rt.clone(), fe_id, conn, peer, now)).await
         }
-        Mode::Http => crate::stream_http::serve(&rt, fe, conn, peer, now).await,
-        Mode::Tcp => Box::pin(crate::stream_tcp::serve(&rt, fe, conn, peer, now)).await,
+        Mode::Http => {
+            let start = StreamStart::fresh(now);
+            // TLS connections are not parked: their TLS state is most of what they hold.
+            crate::stream_http::serve(rt, fe, conn, peer, start, None).await;
+        }
+        Mode::Tcp => Box::pin(crate::stream_tcp::serve(rt, fe, conn, peer, now)).await,
     }
 }
 
-/// A clear HTTP/1 connection, the common case, in a task of its own kind: nothing but the
-/// HTTP stream's state is kept while it is idle.
-async fn http_session(rt: Arc<Runtime>, a: Box<Accepted>) {
-    let _slots = Slots {
-        rt: &rt,
-        fe: a.fe_id,
-    };
-    start_http(&rt, a).await;
+/// A clear HTTP/1 connection, the common case: what its task starts from, and what the idle
+/// set holds of it while it is parked ([`crate::idle`]).
+pub struct HttpConn {
+    slots: ConnSlots,
+    pub(crate) sock: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    start: StreamStart,
+    /// When its idle timeout runs out, while parked.
+    pub(crate) deadline: Option<Instant>,
 }
 
-/// The HTTP/1 stream of a clear connection; consumes the accept record so none of it stays
-/// in the task (taken boxed: unboxing in the caller would keep the box until the task ends).
-#[allow(clippy::boxed_local)]
-fn start_http(rt: &Runtime, a: Box<Accepted>) -> impl std::future::Future<Output = ()> + '_ {
-    let Accepted {
-        fe_id, sock, peer, ..
-    } = *a;
-    crate::stream_http::serve(
-        rt,
-        &rt.frontends[fe_id],
-        Conn::Plain(sock),
+/// A clear HTTP/1 connection in a task of its own kind: nothing but the HTTP stream's state
+/// is kept while it is idle, and after a while idle not even a task.
+async fn http_session(conn: Box<HttpConn>) {
+    let HttpConn {
+        slots,
+        sock,
         peer,
-        SystemTime::now(),
-    )
+        start,
+        ..
+    } = {
+        // Unboxed in a block so the box is freed now, not when the session ends.
+        let c = conn;
+        *c
+    };
+    let rt = &*slots.rt;
+    let fe = &rt.frontends[slots.fe];
+    let park_after = Some(crate::idle::PARK_AFTER);
+    let served =
+        crate::stream_http::serve(rt, fe, Conn::Plain(sock), peer, start, park_after).await;
+    if let Served::Idle {
+        client: Conn::Plain(sock),
+        start,
+        deadline,
+    } = served
+    {
+        crate::idle::park(Box::new(HttpConn {
+            slots,
+            sock,
+            peer,
+            start,
+            deadline,
+        }));
+    }
+}
+
+/// Serves a parked connection again, in a new task.
+pub(crate) fn resume_http(conn: Box<HttpConn>) {
+    tokio::spawn(http_session(conn));
 }
 
 async fn accept_loop(
@@ -206,24 +238,29 @@ async fn accept_loop(
                 }
                 rt.actconn.fetch_add(1, Ordering::Relaxed);
                 fe.counters.enter();
-                let rt = rt.clone();
                 let tls = lc.tls.clone();
-                let label = lc.label.clone();
                 let h2_bind = lc.h2;
-                let plain_http = tls.is_none() && !h2_bind && fe.mode == Mode::Http;
-                let a = Box::new(Accepted {
-                    rt: rt.clone(),
-                    fe_id,
-                    sock,
-                    peer,
-                    tls,
-                    label,
-                    h2_bind,
-                });
-                if plain_http {
-                    tokio::spawn(http_session(rt, a));
+                if tls.is_none() && !h2_bind && fe.mode == Mode::Http {
+                    tokio::spawn(http_session(Box::new(HttpConn {
+                        slots: ConnSlots {
+                            rt: rt.clone(),
+                            fe: fe_id,
+                        },
+                        sock,
+                        peer,
+                        start: StreamStart::fresh(SystemTime::now()),
+                        deadline: None,
+                    })));
                 } else {
-                    tokio::spawn(session(a));
+                    tokio::spawn(session(Box::new(Accepted {
+                        rt: rt.clone(),
+                        fe_id,
+                        sock,
+                        peer,
+                        tls,
+                        label: lc.label.clone(),
+                        h2_bind,
+                    })));
                 }
             }
             Err(_) => {
@@ -310,22 +347,48 @@ pub fn start(
 }
 
 #[cfg(test)]
-mod tests {
-    /// What one idle HTTP/1 connection costs in task memory: the future of its task (the
-    /// per-request work is boxed apart and gone while idle). A guard against a large state
-    /// (a TLS handshake, an HTTP/2 session) growing every connection's task again.
-    #[test]
-    fn an_idle_http_connection_task_stays_small() {
-        let cfg = sluice_config::load_str(
-            "t.cfg",
-            "defaults\n    mode http\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n",
-            &|_| None,
-        )
-        .unwrap_or_else(|e| panic!("{e:?}"));
+pub(crate) mod tests {
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    /// A runtime for a one-frontend config, for tests that drive sessions directly.
+    pub(crate) fn runtime_for(text: &str) -> Arc<crate::Runtime> {
+        let cfg =
+            sluice_config::load_str("t.cfg", text, &|_| None).unwrap_or_else(|e| panic!("{e:?}"));
         let prepared = crate::prepare(&cfg.config).unwrap_or_else(|e| panic!("{e:?}"));
-        let rt = std::sync::Arc::new(
+        Arc::new(
             crate::Runtime::build(&cfg.config, prepared.rules, prepared.tls, prepared.netns, 1)
                 .unwrap(),
+        )
+    }
+
+    /// An accepted clear HTTP connection of frontend 0, counted as the accept loop counts it.
+    pub(crate) fn http_conn(
+        rt: &Arc<crate::Runtime>,
+        sock: tokio::net::TcpStream,
+        peer: std::net::SocketAddr,
+    ) -> Box<super::HttpConn> {
+        rt.actconn.fetch_add(1, Ordering::Relaxed);
+        rt.frontends[0].counters.enter();
+        Box::new(super::HttpConn {
+            slots: super::ConnSlots {
+                rt: rt.clone(),
+                fe: 0,
+            },
+            sock,
+            peer,
+            start: super::StreamStart::fresh(std::time::SystemTime::now()),
+            deadline: None,
+        })
+    }
+
+    /// What one idle HTTP/1 connection costs in task memory before it is parked: the future
+    /// of its task (the per-request work is boxed apart and gone while idle). A guard
+    /// against a large state (a TLS handshake, an HTTP/2 session) growing it again.
+    #[test]
+    fn an_idle_http_connection_task_stays_small() {
+        let rt = runtime_for(
+            "defaults\n    mode http\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n",
         );
         let trt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -337,16 +400,7 @@ mod tests {
                 .await
                 .unwrap();
             let (s, peer) = l.accept().await.unwrap();
-            let a = Box::new(super::Accepted {
-                rt: rt.clone(),
-                fe_id: 0,
-                sock: s,
-                peer,
-                tls: None,
-                label: "1".into(),
-                h2_bind: false,
-            });
-            let fut = super::http_session(rt.clone(), a);
+            let fut = super::http_session(http_conn(&rt, s, peer));
             let size = std::mem::size_of_val(&fut);
             eprintln!("connection task future: {size} bytes");
             assert!(

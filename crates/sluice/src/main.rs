@@ -7,6 +7,20 @@ mod sys;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+extern "C" {
+    /// mimalloc's "free what the calling thread's heap holds unused" (mimalloc.h).
+    fn mi_collect(force: bool);
+}
+
+/// Gives the worker thread's unused pages back to the system once connections went idle:
+/// mimalloc otherwise keeps them until the thread allocates again.
+fn trim_allocator() {
+    // SAFETY: mi_collect takes no pointers and may run on any thread at any time.
+    unsafe { mi_collect(TRIM_FORCE) }
+}
+
+const TRIM_FORCE: bool = true;
+
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -69,6 +83,7 @@ fn config_failed(pid: u32, args: &Args, diags: &[sluice_config::Diagnostic]) -> 
 
 fn run(args: Args) -> ExitCode {
     let pid = std::process::id();
+    sluice_proxy::idle::set_trim(trim_allocator);
     let loaded = match sluice_config::load_paths(&args.files) {
         Ok(l) => l,
         Err(diags) => return config_failed(pid, &args, &diags),
