@@ -197,6 +197,7 @@ fn register(conn: Box<HttpConn>, deadline: Option<Instant>) -> Option<Box<HttpCo
 /// The thread's manager task: resumes parked connections that became readable or whose
 /// idle deadline passed.
 async fn manage(shared: Arc<Shared>) {
+    let _reset = ManagerGone;
     let mut woken: Vec<(u32, u32)> = Vec::new();
     let mut resume: Vec<Box<HttpConn>> = Vec::new();
     loop {
@@ -264,6 +265,20 @@ async fn manage(shared: Arc<Shared>) {
     }
 }
 
+/// Dropped with the manager task (its runtime shut down): the parked connections are
+/// dropped with it, and a later runtime on this thread starts a manager of its own.
+struct ManagerGone;
+
+impl Drop for ManagerGone {
+    fn drop(&mut self) {
+        let set = IDLE
+            .try_with(|c| c.try_borrow_mut().ok().and_then(|mut g| g.take()))
+            .ok()
+            .flatten();
+        drop(set);
+    }
+}
+
 /// How many connections this thread holds parked.
 pub fn parked_here() -> usize {
     IDLE.try_with(|c| c.borrow().as_ref().map_or(0, |s| s.parked))
@@ -327,6 +342,7 @@ mod tests {
             crate::worker::resume_http(http_conn(&rt, s, peer));
             test(c).await;
         });
+        drop(trt);
         assert_eq!(
             rt.actconn.load(std::sync::atomic::Ordering::Relaxed),
             0,
@@ -375,6 +391,25 @@ mod tests {
             let text = String::from_utf8_lossy(&got);
             assert!(text.starts_with("HTTP/1.1 408"), "{text}");
             assert_eq!(super::parked_here(), 0);
+        });
+    }
+
+    #[test]
+    fn a_new_runtime_on_the_thread_gets_its_own_manager() {
+        with_session(|c| async move {
+            let _open = c;
+            tokio::time::sleep(super::PARK_AFTER * 2).await;
+            assert_eq!(super::parked_here(), 1);
+        });
+        // The first runtime is gone, and with it its parked connection.
+        assert_eq!(super::parked_here(), 0);
+        with_session(|mut c| async move {
+            tokio::time::sleep(super::PARK_AFTER * 2).await;
+            assert_eq!(super::parked_here(), 1);
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            assert!(read_response(&mut c).await.starts_with("HTTP/1.1 200"));
         });
     }
 
