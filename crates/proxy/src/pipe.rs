@@ -28,6 +28,15 @@ fn lock(c: &Mutex<Chan>) -> MutexGuard<'_, Chan> {
     c.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Registers `cx`'s waker in `slot`, without a clone when the same task is there already
+/// (the common case: a stream polls the same end again and again).
+fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
 fn wake(w: &mut Option<Waker>) {
     if let Some(w) = w.take() {
         w.wake();
@@ -71,7 +80,7 @@ impl PipeEnd {
             } else if rx.writer_closed {
                 r |= Ready::READABLE | Ready::READ_CLOSED;
             } else {
-                rx.read_waker = Some(cx.waker().clone());
+                register(&mut rx.read_waker, cx);
             }
         }
         if interest.is_writable() {
@@ -79,7 +88,7 @@ impl PipeEnd {
             if tx.data.len() < CAPACITY || tx.reader_gone {
                 r |= Ready::WRITABLE;
             } else {
-                tx.write_waker = Some(cx.waker().clone());
+                register(&mut tx.write_waker, cx);
             }
         }
         if r.is_empty() {
@@ -104,9 +113,11 @@ impl PipeEnd {
             };
         }
         let n = out.len().min(rx.data.len());
-        for (o, b) in out.iter_mut().zip(rx.data.drain(..n)) {
-            *o = b;
-        }
+        let (a, b) = rx.data.as_slices();
+        let from_a = n.min(a.len());
+        out[..from_a].copy_from_slice(&a[..from_a]);
+        out[from_a..n].copy_from_slice(&b[..n - from_a]);
+        rx.data.drain(..n);
         wake(&mut rx.write_waker);
         Ok(n)
     }
