@@ -315,15 +315,7 @@ async fn recv_response_in(
             return Ok(());
         }
     }
-    let mut resp = http::Response::builder().status(head.status);
-    for h in &head.headers {
-        let name = h.name.of(buf);
-        if hop_by_hop(name) {
-            continue;
-        }
-        resp = resp.header(name, trim(h.value.of(buf)));
-    }
-    let Ok(resp) = resp.body(()) else {
+    let Some(resp) = h2_response(&head, buf) else {
         respond.send_reset(h2::Reason::INTERNAL_ERROR);
         return Ok(());
     };
@@ -365,6 +357,30 @@ async fn recv_response_in(
         BodyKind::Chunked => relay_chunked(pipe, &mut out, buf).await,
         BodyKind::Empty => Ok(()),
     }
+}
+
+/// The HTTP/2 form of an HTTP/1 response head: hop-by-hop headers dropped, values shared out
+/// of one copy of the head rather than one allocation each. `None` when a name or value is
+/// not valid in HTTP/2.
+fn h2_response(head: &ResponseHead, buf: &[u8]) -> Option<http::Response<()>> {
+    let raw = Bytes::copy_from_slice(buf.get(..head.head_len)?);
+    let mut headers = http::HeaderMap::with_capacity(head.headers.len());
+    for h in &head.headers {
+        let name = h.name.of(buf);
+        if hop_by_hop(name) {
+            continue;
+        }
+        let name = http::HeaderName::from_bytes(name).ok()?;
+        let value = trim(h.value.of(buf));
+        let start = (value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
+        let value = raw.get(start..start + value.len())?;
+        let value = http::HeaderValue::from_maybe_shared(raw.slice_ref(value)).ok()?;
+        headers.append(name, value);
+    }
+    let mut resp = http::Response::new(());
+    *resp.status_mut() = http::StatusCode::from_u16(head.status).ok()?;
+    *resp.headers_mut() = headers;
+    Some(resp)
 }
 
 fn trim(v: &[u8]) -> &[u8] {
