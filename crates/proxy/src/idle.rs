@@ -80,6 +80,8 @@ struct IdleSet {
     manager_running: bool,
     /// When to hand memory back after connections were parked (see [`set_trim`]).
     trim_at: Option<Instant>,
+    /// The thread is stopping: idle connections are closed instead of parked.
+    stopping: bool,
 }
 
 impl IdleSet {
@@ -95,6 +97,7 @@ impl IdleSet {
             parked: 0,
             manager_running: false,
             trim_at: None,
+            stopping: false,
         }
     }
 
@@ -145,6 +148,12 @@ fn register(conn: Box<HttpConn>, deadline: Option<Instant>) -> Option<Box<HttpCo
     let placed = IDLE.try_with(|cell| {
         let mut guard = cell.borrow_mut();
         let set = guard.get_or_insert_with(IdleSet::new);
+        if set.stopping {
+            // Soft stop: an idle connection is closed, as HAProxy closes its idle
+            // keep-alive connections when it stops.
+            drop(conn);
+            return None;
+        }
         if !set.manager_running {
             set.manager_running = true;
             tokio::spawn(manage(set.shared.clone()));
@@ -263,6 +272,29 @@ async fn manage(shared: Arc<Shared>) {
             }
         }
     }
+}
+
+/// Soft stop on this thread: parked connections are closed now, and connections that go
+/// idle from now on are closed instead of parked (within [`PARK_AFTER`] of their last
+/// response). Requests in progress finish first.
+pub fn stop_here() {
+    let closing = IDLE
+        .try_with(|c| {
+            let mut guard = c.borrow_mut();
+            let set = guard.get_or_insert_with(IdleSet::new);
+            set.stopping = true;
+            set.expiry.clear();
+            set.parked = 0;
+            set.slots
+                .iter_mut()
+                .filter_map(|s| {
+                    s.generation = s.generation.wrapping_add(1);
+                    s.conn.take()
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    drop(closing);
 }
 
 /// Dropped with the manager task (its runtime shut down): the parked connections are
@@ -410,6 +442,35 @@ mod tests {
                 .await
                 .unwrap();
             assert!(read_response(&mut c).await.starts_with("HTTP/1.1 200"));
+        });
+    }
+
+    #[test]
+    fn a_soft_stop_closes_idle_connections() {
+        with_session(|mut c| async move {
+            tokio::time::sleep(super::PARK_AFTER * 2).await;
+            assert_eq!(super::parked_here(), 1);
+            super::stop_here();
+            assert_eq!(super::parked_here(), 0);
+            let mut rest = Vec::new();
+            assert_eq!(c.read_to_end(&mut rest).await.unwrap(), 0, "closed, no 408");
+        });
+    }
+
+    #[test]
+    fn after_a_soft_stop_a_request_is_answered_then_the_connection_closes() {
+        with_session(|mut c| async move {
+            super::stop_here();
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).await.unwrap();
+            let text = String::from_utf8_lossy(&got);
+            assert!(
+                text.starts_with("HTTP/1.1 200") && text.ends_with("pong"),
+                "{text}"
+            );
         });
     }
 

@@ -335,6 +335,9 @@ pub fn start(
                     for l in loops {
                         let _ = l.await;
                     }
+                    // Idle keep-alive connections are closed (HAProxy does so on a soft
+                    // stop); the others finish their request first.
+                    crate::idle::stop_here();
                     // Soft stop: wait for this thread's sessions to finish.
                     while rt.actconn.load(Ordering::Relaxed) > 0 {
                         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::support::{free_port, get, sluice_bin, tempdir, wait_for, Backend, Behaviour, Sluice};
+use crate::support::{
+    free_port, get, sluice_bin, tempdir, wait_for, Backend, Behaviour, Client, Sluice,
+};
 use crate::{defaults, servers};
 
 fn signal(pid: u32, sig: &str) {
@@ -99,5 +101,26 @@ fn sigusr1_soft_stop_finishes_and_exits() {
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "listener closed"
+    );
+}
+
+#[test]
+fn soft_stop_closes_idle_keep_alive_connections_instead_of_waiting_for_their_timeout() {
+    let b = Backend::start("s1", Behaviour::Hello);
+    let port = free_port();
+    // Idle connections would otherwise hold the stopping process for a minute.
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    timeout http-keep-alive 60s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n{}",
+        servers(&[&b], "")
+    );
+    let mut s = Sluice::start(&cfg, port);
+    let mut idle = Client::connect(port);
+    assert_eq!(idle.get("/").status, 200);
+    signal(s.child.id(), "-USR1");
+    let code = wait_for("the soft stop", || s.child.try_wait().ok().flatten());
+    assert!(code.success(), "exit 0 after a soft stop");
+    assert!(
+        idle.is_closed(),
+        "the idle connection was closed, not left open"
     );
 }
