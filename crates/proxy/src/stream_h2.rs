@@ -159,8 +159,9 @@ async fn stream(
     let (parts, body) = req.into_parts();
     let send = send_request(&ours, parts, body);
     let recv = recv_response(&ours, respond, method, &limits);
-    // The request and the response move at the same time (early responses, uploads).
-    let _ = tokio::join!(h1, send, recv);
+    // The request and the response move at the same time (early responses, uploads). The
+    // request goes first: written before the HTTP/1 side first looks, it is read at once.
+    let _ = tokio::join!(send, h1, recv);
 }
 
 /// Writes the request as HTTP/1.1 into the pipe: request line, headers (cookies joined,

@@ -164,9 +164,21 @@ pub async fn serve(
                 .filter(|_| may_park)
                 .map(|d| idle_since + d)
                 .filter(|&at| idle_deadline.is_none_or(|end| at < end));
-            let wait = tokio::select! {
-                r = std::future::poll_fn(|cx| client.poll_read_ready(cx)) => IdleWait::Ready(r.is_ok()),
-                _ = sleep_until(park_at.or(idle_deadline)) => IdleWait::TimedOut,
+            // Readable already (pipelined bytes, a request sent with the connect, a stream
+            // from HTTP/2 written before it is read): no timer to arm and disarm.
+            let now_ready = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(match client.poll_read_ready(cx) {
+                    std::task::Poll::Ready(r) => Some(r.is_ok()),
+                    std::task::Poll::Pending => None,
+                })
+            })
+            .await;
+            let wait = match now_ready {
+                Some(ok) => IdleWait::Ready(ok),
+                None => tokio::select! {
+                    r = std::future::poll_fn(|cx| client.poll_read_ready(cx)) => IdleWait::Ready(r.is_ok()),
+                    _ = sleep_until(park_at.or(idle_deadline)) => IdleWait::TimedOut,
+                },
             };
             match wait {
                 IdleWait::Ready(true) => {}
