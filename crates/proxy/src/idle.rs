@@ -323,7 +323,7 @@ mod tests {
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    use crate::worker::tests::{http_conn, runtime_for};
+    use crate::worker::tests::{http_conn, loopback_pair, runtime_for};
 
     const CONFIG: &str = "defaults\n    mode http\n    timeout http-request 1s\n    timeout http-keep-alive 1s\n    timeout client 100s\n    timeout connect 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request return status 200 content-type text/plain string pong\n";
 
@@ -366,11 +366,7 @@ mod tests {
             .build()
             .unwrap();
         trt.block_on(async {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (s, peer) = l.accept().await.unwrap();
+            let (c, s, peer) = loopback_pair().await;
             crate::worker::resume_http(http_conn(&rt, s, peer));
             test(c).await;
         });

@@ -145,26 +145,9 @@ impl PipeEnd {
         std::future::poll_fn(|cx| self.poll_ready(cx, interest)).await
     }
 
-    /// Reads what is buffered; 0 at end of stream, `WouldBlock` when empty.
-    pub fn try_read(&self, out: &mut [u8]) -> io::Result<usize> {
-        let mut rx = lock(&self.rx);
-        if rx.data.is_empty() {
-            return if rx.writer_closed {
-                Ok(0)
-            } else {
-                Err(io::ErrorKind::WouldBlock.into())
-            };
-        }
-        let n = out.len().min(rx.data.len());
-        out[..n].copy_from_slice(&rx.data.front()[..n]);
-        rx.data.consume(n);
-        wake(&mut rx.write_waker);
-        Ok(n)
-    }
-
-    /// Appends up to `max` buffered bytes to `out` (no intermediate buffer to zero); 0 at end
-    /// of stream, `WouldBlock` when empty.
-    pub fn try_read_append(&self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    /// Hands up to `max` buffered bytes to `take` and consumes them; 0 at end of stream,
+    /// `WouldBlock` when empty.
+    fn read_with(&self, max: usize, take: impl FnOnce(&[u8])) -> io::Result<usize> {
         let mut rx = lock(&self.rx);
         if rx.data.is_empty() {
             return if rx.writer_closed {
@@ -174,10 +157,21 @@ impl PipeEnd {
             };
         }
         let n = max.min(rx.data.len());
-        out.extend_from_slice(&rx.data.front()[..n]);
+        take(&rx.data.front()[..n]);
         rx.data.consume(n);
         wake(&mut rx.write_waker);
         Ok(n)
+    }
+
+    /// Reads what is buffered; 0 at end of stream, `WouldBlock` when empty.
+    pub fn try_read(&self, out: &mut [u8]) -> io::Result<usize> {
+        self.read_with(out.len(), |b| out[..b.len()].copy_from_slice(b))
+    }
+
+    /// Appends up to `max` buffered bytes to `out` (no intermediate buffer to zero); 0 at end
+    /// of stream, `WouldBlock` when empty.
+    pub fn try_read_append(&self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.read_with(max, |b| out.extend_from_slice(b))
     }
 
     /// Appends what comes next (up to `max` bytes) to `out`, waiting for bytes; 0 at end of

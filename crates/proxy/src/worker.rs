@@ -365,6 +365,20 @@ pub(crate) mod tests {
         )
     }
 
+    /// A loopback connection: the client end, and the accepted end with its peer address.
+    pub(crate) async fn loopback_pair() -> (
+        tokio::net::TcpStream,
+        tokio::net::TcpStream,
+        std::net::SocketAddr,
+    ) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (s, peer) = l.accept().await.unwrap();
+        (c, s, peer)
+    }
+
     /// An accepted clear HTTP connection of frontend 0, counted as the accept loop counts it.
     pub(crate) fn http_conn(
         rt: &Arc<crate::Runtime>,
@@ -398,11 +412,7 @@ pub(crate) mod tests {
             .build()
             .unwrap();
         trt.block_on(async {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let c = tokio::net::TcpStream::connect(l.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (s, peer) = l.accept().await.unwrap();
+            let (c, s, peer) = loopback_pair().await;
             let fut = super::http_session(http_conn(&rt, s, peer));
             let size = std::mem::size_of_val(&fut);
             eprintln!("connection task future: {size} bytes");
