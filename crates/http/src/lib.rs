@@ -222,6 +222,9 @@ pub struct RequestHead {
     /// What to send as the first `Host` value when HAProxy rewrites it during that
     /// normalisation (`a:80` goes out as `a`).
     pub(crate) host_out: Option<Span>,
+    /// Some header value spans an obs-fold (CR/LF inside): only then does the writer look
+    /// for the bytes to turn into spaces.
+    pub(crate) folded: bool,
 }
 
 impl RequestHead {
@@ -269,6 +272,8 @@ pub struct ResponseHead {
     pub upgrade: bool,
     /// The status code digits as received (HAProxy forwards them verbatim, e.g. `099`).
     pub(crate) code: Span,
+    /// As [`RequestHead`]'s: some header value spans an obs-fold.
+    pub(crate) folded: bool,
 }
 
 impl ResponseHead {
@@ -290,6 +295,11 @@ impl ResponseHead {
     /// Value of the first header called `name` (ASCII case-insensitive).
     pub fn header<'a>(&self, buf: &'a [u8], name: &str) -> Option<&'a [u8]> {
         find_header(&self.headers, buf, name)
+    }
+
+    /// Some header value spans an obs-fold (CR/LF bytes inside it).
+    pub fn has_obs_fold(&self) -> bool {
+        self.folded
     }
 
     pub(crate) fn clear(&mut self) {

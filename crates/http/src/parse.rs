@@ -261,10 +261,41 @@ struct Flags {
     ws_key: bool,
     expect_continue: bool,
     host: Option<usize>,
+    folded: bool,
+}
+
+/// Header names the parser acts on; anything else is only indexed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Other,
+    TransferEncoding,
+    ContentLength,
+    Connection,
+    Upgrade,
+    Host,
+    SecWebsocketKey,
+    Expect,
+}
+
+/// Classifies a header name: one length test for most names, then at most two
+/// case-insensitive compares (this runs for every header of every head).
+fn known(name: &[u8]) -> Known {
+    let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+    match name.len() {
+        4 if is(b"host") => Known::Host,
+        6 if is(b"expect") => Known::Expect,
+        7 if is(b"upgrade") => Known::Upgrade,
+        10 if is(b"connection") => Known::Connection,
+        14 if is(b"content-length") => Known::ContentLength,
+        17 if is(b"transfer-encoding") => Known::TransferEncoding,
+        17 if is(b"sec-websocket-key") => Known::SecWebsocketKey,
+        _ => Known::Other,
+    }
 }
 
 /// Parses header lines from `i` up to and including the empty line; returns the offset after
-/// it. `is_req` enables the request-only `Host` rule.
+/// it. `is_req` enables the request-only `Host` rule. `folded` is set when a value spans an
+/// obs-fold.
 fn parse_headers(
     buf: &[u8],
     mut i: usize,
@@ -290,13 +321,14 @@ fn parse_headers(
         // Field name: tokens up to the colon. A space before the colon, an empty name or a
         // line without colon is refused (HAProxy's strict mode, the default).
         let sol = i;
-        while buf.get(i).is_some_and(|&c| is_token(c)) {
-            i += 1;
-        }
-        match buf.get(i) {
-            None => return Ok(None),
-            Some(b':') if i > sol => {}
-            Some(_) => return Err(ErrorKind::BadHeaderName),
+        let rest = buf.get(i..).unwrap_or(&[]);
+        let Some(len) = rest.iter().position(|&c| !is_token(c)) else {
+            return Ok(None);
+        };
+        i += len;
+        match rest.get(len) {
+            Some(b':') if len > 0 => {}
+            _ => return Err(ErrorKind::BadHeaderName),
         }
         let name = Span::new(sol, i);
         i += 1;
@@ -314,7 +346,10 @@ fn parse_headers(
             };
             match buf.get(next) {
                 None => return Ok(None),
-                Some(&c) if is_spht(c) => i = next,
+                Some(&c) if is_spht(c) => {
+                    fl.folded = true;
+                    i = next;
+                }
                 Some(_) => {
                     eol = at;
                     i = next;
@@ -327,20 +362,20 @@ fn parse_headers(
         if headers.len() >= limits.max_headers {
             return Err(ErrorKind::TooManyHeaders);
         }
-        let name_b = name.of(buf);
         let value_b = value.of(buf);
-        if name_b.eq_ignore_ascii_case(b"transfer-encoding") {
-            parse_transfer_encoding(value_b, is_req, fl)?;
-        } else if name_b.eq_ignore_ascii_case(b"content-length") {
-            let first = fl.clen.is_none();
-            let (start, end) = parse_content_length(value_b, fl)?;
-            if !first {
-                // Same value repeated: HAProxy indexes it once.
-                continue;
+        match known(name.of(buf)) {
+            Known::Other => {}
+            Known::TransferEncoding => parse_transfer_encoding(value_b, is_req, fl)?,
+            Known::ContentLength => {
+                let first = fl.clen.is_none();
+                let (start, end) = parse_content_length(value_b, fl)?;
+                if !first {
+                    // Same value repeated: HAProxy indexes it once.
+                    continue;
+                }
+                value = Span::new(vs + start, vs + end);
             }
-            value = Span::new(vs + start, vs + end);
-        } else if name_b.eq_ignore_ascii_case(b"connection") {
-            for_each_element(value_b, |w, _| {
+            Known::Connection => for_each_element(value_b, |w, _| {
                 if w.eq_ignore_ascii_case(b"keep-alive") {
                     fl.conn_ka = true;
                 } else if w.eq_ignore_ascii_case(b"close") {
@@ -348,30 +383,35 @@ fn parse_headers(
                 } else if w.eq_ignore_ascii_case(b"upgrade") {
                     fl.conn_upg = true;
                 }
-            });
-        } else if name_b.eq_ignore_ascii_case(b"upgrade") {
-            fl.upgrade_hdr = true;
-            // Only the last Upgrade header counts, as in h1_parse_upgrade_header.
-            fl.upg_websocket = false;
-            for_each_element(value_b, |w, _| {
-                if w.eq_ignore_ascii_case(b"websocket") {
-                    fl.upg_websocket = true;
-                }
-            });
-        } else if is_req && name_b.eq_ignore_ascii_case(b"host") {
-            if let Some(first) = fl.host.and_then(|h| headers.get(h)) {
-                if !first.value.of(buf).eq_ignore_ascii_case(value_b) {
-                    return Err(ErrorKind::HostMismatch);
-                }
-                continue;
+            }),
+            Known::Upgrade => {
+                fl.upgrade_hdr = true;
+                // Only the last Upgrade header counts, as in h1_parse_upgrade_header.
+                fl.upg_websocket = false;
+                for_each_element(value_b, |w, _| {
+                    if w.eq_ignore_ascii_case(b"websocket") {
+                        fl.upg_websocket = true;
+                    }
+                });
             }
-            fl.host = Some(headers.len());
-        } else if is_req && name_b.eq_ignore_ascii_case(b"sec-websocket-key") {
-            if value_b.len() == 24 {
-                fl.ws_key = true;
+            Known::Host if is_req => {
+                if let Some(first) = fl.host.and_then(|h| headers.get(h)) {
+                    if !first.value.of(buf).eq_ignore_ascii_case(value_b) {
+                        return Err(ErrorKind::HostMismatch);
+                    }
+                    continue;
+                }
+                fl.host = Some(headers.len());
             }
-        } else if is_req && name_b.eq_ignore_ascii_case(b"expect") {
-            fl.expect_continue |= value_b.eq_ignore_ascii_case(b"100-continue");
+            Known::SecWebsocketKey if is_req => {
+                if value_b.len() == 24 {
+                    fl.ws_key = true;
+                }
+            }
+            Known::Expect if is_req => {
+                fl.expect_continue |= value_b.eq_ignore_ascii_case(b"100-continue");
+            }
+            Known::Host | Known::SecWebsocketKey | Known::Expect => {}
         }
         headers.push(Header { name, value });
     }
@@ -624,6 +664,7 @@ fn parse_request_inner(
     };
     out.conn_close = fl.conn_close;
     out.conn_keep_alive = fl.conn_ka;
+    out.folded = fl.folded;
     out.upgrade = fl.conn_upg && fl.upgrade_hdr;
     out.expect_continue = fl.expect_continue;
     Ok(Some(()))
@@ -872,6 +913,7 @@ fn parse_response_inner(
         };
     out.conn_close = fl.conn_close;
     out.conn_keep_alive = fl.conn_ka;
+    out.folded = fl.folded;
     out.upgrade = status == 101 && fl.conn_upg;
     Ok(Some(()))
 }

@@ -18,7 +18,7 @@ use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
 use sluice_http::{parse_response, BodyKind, Limits, Method, ResponseHead};
 
-use crate::pipe::{self, PipeEnd};
+use crate::pipe::{self, Incoming, PipeEnd};
 use crate::runtime::Runtime;
 use crate::transport::Conn;
 
@@ -296,31 +296,41 @@ async fn recv_response_in(
     buf: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     let mut head = ResponseHead::new();
-    // ---- the final response head (interim 1xx answers are dropped)
-    loop {
-        match parse_response(buf, limits, method, &mut head) {
-            Ok(true) if (100..200).contains(&head.status) && head.status != 101 => {
-                buf.drain(..head.head_len);
-                continue;
+    // ---- the final response head: handed over whole by the HTTP/1 side, or as HTTP/1
+    // text (local replies; interim 1xx answers, which are dropped)
+    let (resp, body) = loop {
+        if !buf.is_empty() {
+            match parse_response(buf, limits, method, &mut head) {
+                Ok(true) if (100..200).contains(&head.status) && head.status != 101 => {
+                    buf.drain(..head.head_len);
+                    continue;
+                }
+                Ok(true) => {
+                    let Some(resp) = h2_response(buf, &head, None) else {
+                        respond.send_reset(h2::Reason::INTERNAL_ERROR);
+                        return Ok(());
+                    };
+                    buf.drain(..head.head_len);
+                    break (resp, head.body);
+                }
+                Ok(false) => {}
+                Err(_) => {
+                    respond.send_reset(h2::Reason::PROTOCOL_ERROR);
+                    return Ok(());
+                }
             }
-            Ok(true) => break,
-            Ok(false) => {}
-            Err(_) => {
-                respond.send_reset(h2::Reason::PROTOCOL_ERROR);
+        }
+        match std::future::poll_fn(|cx| pipe.poll_head_or_read(cx, buf, CHUNK)).await? {
+            Incoming::Head(h) => break (h.response, h.body),
+            Incoming::Bytes(0) => {
+                // Closed without an answer (reject, silent-drop): refuse the stream.
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
                 return Ok(());
             }
+            Incoming::Bytes(_) => {}
         }
-        if pipe.read_append(buf, CHUNK).await? == 0 {
-            // Closed without an answer (reject, silent-drop): refuse the stream.
-            respond.send_reset(h2::Reason::REFUSED_STREAM);
-            return Ok(());
-        }
-    }
-    let Some(resp) = h2_response(&head, buf) else {
-        respond.send_reset(h2::Reason::INTERNAL_ERROR);
-        return Ok(());
     };
-    let end_now = head.body == BodyKind::Empty || head.body == BodyKind::ContentLength(0);
+    let end_now = body == BodyKind::Empty || body == BodyKind::ContentLength(0);
     let mut out = match respond.send_response(resp, end_now) {
         Ok(s) => s,
         Err(_) => return Ok(()),
@@ -328,8 +338,7 @@ async fn recv_response_in(
     if end_now {
         return Ok(());
     }
-    buf.drain(..head.head_len);
-    match head.body {
+    match body {
         BodyKind::ContentLength(mut left) => loop {
             let take = (left.min(buf.len() as u64)) as usize;
             if take > 0 {
@@ -360,15 +369,27 @@ async fn recv_response_in(
     }
 }
 
-/// The HTTP/2 form of an HTTP/1 response head: hop-by-hop headers dropped, values shared out
-/// of one copy of the head rather than one allocation each. `None` when a name or value is
-/// not valid in HTTP/2.
-fn h2_response(head: &ResponseHead, buf: &[u8]) -> Option<http::Response<()>> {
+/// The HTTP/2 form of a parsed HTTP/1 response head (`buf` holds its bytes): hop-by-hop
+/// headers dropped, as are the framing headers of a 1xx or 204; values shared out of one
+/// copy of the head rather than one allocation each. `reframed`: rules changed the
+/// framing, so the head's own `content-length` no longer holds and this one goes instead.
+/// `None` when a name or value is not valid in HTTP/2 (an obs-fold among them).
+pub(crate) fn h2_response(
+    buf: &[u8],
+    head: &ResponseHead,
+    reframed: Option<BodyKind>,
+) -> Option<http::Response<()>> {
+    if head.has_obs_fold() {
+        return None;
+    }
     let raw = Bytes::copy_from_slice(buf.get(..head.head_len)?);
-    let mut headers = http::HeaderMap::with_capacity(head.headers.len());
+    let bodyless = head.status < 200 || head.status == 204;
+    let mut headers = http::HeaderMap::with_capacity(head.headers.len() + 1);
     for h in &head.headers {
         let name = h.name.of(buf);
-        if hop_by_hop(name) {
+        if hop_by_hop(name)
+            || ((bodyless || reframed.is_some()) && name.eq_ignore_ascii_case(b"content-length"))
+        {
             continue;
         }
         let name = http::HeaderName::from_bytes(name).ok()?;
@@ -377,6 +398,9 @@ fn h2_response(head: &ResponseHead, buf: &[u8]) -> Option<http::Response<()>> {
         let value = raw.get(start..start + value.len())?;
         let value = http::HeaderValue::from_maybe_shared(raw.slice_ref(value)).ok()?;
         headers.append(name, value);
+    }
+    if let Some(BodyKind::ContentLength(n)) = reframed {
+        headers.append(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
     }
     let mut resp = http::Response::new(());
     *resp.status_mut() = http::StatusCode::from_u16(head.status).ok()?;

@@ -1123,6 +1123,17 @@ async fn wait_body(
     }
 }
 
+/// What a response head counts for in the logs' byte count when it goes to an HTTP/2
+/// client whole: its size as HTTP/1 text (start line, header lines, blank line).
+fn h1_head_size(buf: &[u8], head: &ResponseHead) -> usize {
+    let lines: usize = head
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len() + 4)
+        .sum();
+    "HTTP/1.1 200 \r\n".len() + head.reason.of(buf).len() + lines + 2
+}
+
 /// Sends a response head to the client exactly as the server wrote it (1xx interim
 /// responses, and the 101 that starts a tunnel).
 async fn forward_raw_head(
@@ -1694,7 +1705,33 @@ async fn forward(
         && !resp.conn_close
         && (resp.version == Version::Http11 || resp.conn_keep_alive);
     let mut out = take_vec();
+    // An HTTP/2 client gets the head whole, ready for its HEADERS frame.
+    let whole_head = match client {
+        Conn::Pipe(pipe, _) => {
+            let (hbuf, hhead, reframed) = match &res_edited {
+                Some(e) => (&e.buf[..], &e.head, e.framing_changed.then_some(resp.body)),
+                None => (sbuf.data(), &*resp, None),
+            };
+            match crate::stream_h2::h2_response(hbuf, hhead, reframed) {
+                Some(response) => {
+                    let size = h1_head_size(hbuf, hhead);
+                    let put = pipe.put_head(crate::pipe::Head {
+                        response,
+                        body: resp.body,
+                    });
+                    if put.is_err() {
+                        give_vec(out);
+                        return Err(Abort::new(b'C', TermPhase::Data, None));
+                    }
+                    Some(size)
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
     match &res_edited {
+        _ if whole_head.is_some() => {}
         // As for requests, the framing of the bytes received decides.
         Some(e) if e.framing_changed => {
             let mut h = e.head.clone();
@@ -1736,8 +1773,12 @@ async fn forward(
             }
         }
     }
-    let w = write_all_timeout(client, &out, client_t).await;
-    let head_out = out.len() as u64;
+    let w = if out.is_empty() {
+        Ok(())
+    } else {
+        write_all_timeout(client, &out, client_t).await
+    };
+    let head_out = (out.len() + whole_head.unwrap_or(0)) as u64;
     give_vec(out);
     if w.is_err() {
         return Err(Abort::new(b'C', TermPhase::Data, None));

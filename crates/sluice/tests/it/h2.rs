@@ -381,3 +381,77 @@ fn a_slow_stream_outlives_the_idle_timeout() {
         assert_eq!(r.body, b"hello from slow\n");
     });
 }
+
+/// Response heads reach HTTP/2 clients whole (not re-parsed from HTTP/1 text): framing and
+/// hop-by-hop headers go, a 204 loses its length, response rules apply, an interim 100 sent
+/// before the final head is dropped, and a head with an obs-fold takes the text path and
+/// still arrives with the fold turned into spaces.
+#[test]
+fn h2c_response_heads_arrive_whole_or_as_text() {
+    let raws: [(&str, &[u8]); 4] = [
+        (
+            "nocontent",
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Thing: one\r\nConnection: keep-alive\r\n\r\n",
+        ),
+        (
+            "interim",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\n\r\nok",
+        ),
+        (
+            "folded",
+            b"HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\nContent-Length: 4\r\n\r\nfold",
+        ),
+        (
+            "close",
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close",
+        ),
+    ];
+    let bes: Vec<Backend> = raws
+        .iter()
+        .map(|(name, raw)| Backend::start(name, Behaviour::Raw(raw.to_vec())))
+        .collect();
+    let port = free_port();
+    let mut cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    http-response set-header x-added yes\n",
+        defaults("http")
+    );
+    for be in &bes {
+        cfg += &format!("    use_backend {0} if {{ path /{0} }}\n", be.name);
+    }
+    for be in &bes {
+        cfg += &format!("backend {}\n{}", be.name, servers(&[be], ""));
+    }
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let mut send = connect(port, None).await;
+        let r = request(&mut send, "GET", "/nocontent", &[], None).await;
+        assert_eq!(r.status, 204);
+        assert!(r.headers.get("content-length").is_none(), "{:?}", r.headers);
+        assert!(r.headers.get("connection").is_none(), "{:?}", r.headers);
+        assert_eq!(r.headers["x-thing"], "one");
+        assert_eq!(r.headers["x-added"], "yes");
+        assert!(r.body.is_empty());
+
+        let r = request(&mut send, "GET", "/interim", &[], None).await;
+        assert_eq!(r.status, 201);
+        assert_eq!(r.body, b"ok");
+        assert_eq!(r.headers["content-length"], "2");
+        assert!(r.headers.get("keep-alive").is_none(), "{:?}", r.headers);
+
+        let r = request(&mut send, "GET", "/folded", &[], None).await;
+        assert_eq!(r.status, 200);
+        let fold = r.headers["x-fold"].to_str().unwrap().to_string();
+        assert!(fold.starts_with('a') && fold.ends_with('b'), "{fold:?}");
+        assert!(
+            fold[1..fold.len() - 1].bytes().all(|c| c == b' '),
+            "{fold:?}"
+        );
+        assert_eq!(r.headers["x-added"], "yes");
+        assert_eq!(r.body, b"fold");
+
+        let r = request(&mut send, "GET", "/close", &[], None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, b"until close");
+        assert!(r.headers.get("content-length").is_none(), "{:?}", r.headers);
+    });
+}
