@@ -225,6 +225,12 @@ impl PipeEnd {
         Ok(n)
     }
 
+    /// The other end shut down and every byte it wrote has been read.
+    pub fn is_drained_eof(&self) -> bool {
+        let rx = lock(&self.rx);
+        rx.writer_closed && rx.data.is_empty() && rx.head.is_none()
+    }
+
     /// Hands a final response head to the other end whole; the body bytes written after it
     /// follow it. `BrokenPipe` when the reader is gone.
     pub fn put_head(&self, head: Head) -> io::Result<()> {

@@ -126,10 +126,13 @@ pub async fn serve(
         let done = StreamDone(active.clone());
         let rt = rt.clone();
         let ssl = ssl.clone();
-        tokio::spawn(async move {
+        // Boxed: the task then holds a pointer, and the stream's state (some 3 KiB) is an
+        // ordinary allocation rather than a cache-line-aligned task cell, which mimalloc
+        // serves on a slow path.
+        tokio::spawn(Box::pin(async move {
             let _done = done;
             stream(rt, fe_id, req, respond, peer, local, ssl, accept_time).await;
-        });
+        }));
     }
 }
 

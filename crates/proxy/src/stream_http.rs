@@ -151,6 +151,9 @@ pub async fn serve(
             if let Some(st) = state.take() {
                 give_state(st);
             }
+            if client.is_finished_stream() {
+                return Served::Closed;
+            }
             let idle_timeout = if first {
                 fe.timeouts.http_request.or(fe.timeouts.client)
             } else {
@@ -240,6 +243,10 @@ pub async fn serve(
         idle_since = conn.idle_since;
         may_park = true;
         if !keep {
+            // Back to the pool: an HTTP/2 stream ends this way after each request.
+            if let Some(st) = state.take() {
+                give_state(st);
+            }
             return Served::Closed;
         }
     }

@@ -356,6 +356,15 @@ impl Conn {
         }
     }
 
+    /// An HTTP/2 stream's pipe whose request has been read whole and whose sender is done:
+    /// no further request can come, so there is nothing to wait for.
+    pub fn is_finished_stream(&self) -> bool {
+        match self {
+            Conn::Pipe(p, _) => p.is_drained_eof(),
+            Conn::Plain(_) | Conn::Tls(_) => false,
+        }
+    }
+
     /// For a pooled idle server connection: whether it is still open and silent. A TLS
     /// session ticket that arrived meanwhile is absorbed; any data, close or error is not.
     pub fn idle_alive(&mut self) -> bool {
