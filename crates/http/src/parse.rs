@@ -375,6 +375,9 @@ fn parse_headers(
                 }
                 value = Span::new(vs + start, vs + end);
             }
+            // The usual values, whole, skip the element walk.
+            Known::Connection if value_b.eq_ignore_ascii_case(b"keep-alive") => fl.conn_ka = true,
+            Known::Connection if value_b.eq_ignore_ascii_case(b"close") => fl.conn_close = true,
             Known::Connection => for_each_element(value_b, |w, _| {
                 if w.eq_ignore_ascii_case(b"keep-alive") {
                     fl.conn_ka = true;

@@ -31,6 +31,8 @@ const INITIAL_WINDOW: u32 = 65_535;
 const MAX_PENDING_RESETS: usize = 20;
 /// Read size from the pipe when relaying a response body.
 const CHUNK: usize = 16 * 1024;
+/// The most a stream's last DATA may hold to be queued without reserving window first.
+const SEND_UNRESERVED: usize = 16 * 1024;
 
 /// Headers that only mean something on one HTTP/1 connection (RFC 9113 8.2.2).
 fn hop_by_hop(name: &[u8]) -> bool {
@@ -430,7 +432,10 @@ pub(crate) async fn send(
     end: bool,
 ) -> std::io::Result<()> {
     let to_io = |e: h2::Error| std::io::Error::other(e);
-    if data.is_empty() {
+    if data.is_empty() || (end && data.len() <= SEND_UNRESERVED) {
+        // A last small piece is queued as is: the codec sends it as the window allows, and
+        // what it holds meanwhile stays bounded (one such piece per stream). Most
+        // responses end this way, without a reserve-and-wait round.
         return out.send_data(data, end).map_err(to_io);
     }
     while !data.is_empty() {
