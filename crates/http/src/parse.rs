@@ -6,7 +6,8 @@
 //! most ~16 KiB, so re-scanning a partial head on each read costs little.
 
 use crate::chars::{
-    element_end, for_each_element, is_crlf, is_lws, is_spht, is_token, is_ver_token, trim_lws,
+    element_end, eq_lower, for_each_element, is_crlf, is_lws, is_spht, is_token, is_ver_token,
+    trim_lws,
 };
 use crate::{BodyKind, Header, Limits, Method, RequestHead, ResponseHead, Span, Version};
 
@@ -280,7 +281,7 @@ enum Known {
 /// Classifies a header name: one length test for most names, then at most two
 /// case-insensitive compares (this runs for every header of every head).
 fn known(name: &[u8]) -> Known {
-    let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+    let is = |k: &[u8]| eq_lower(name, k);
     match name.len() {
         4 if is(b"host") => Known::Host,
         6 if is(b"expect") => Known::Expect,
@@ -376,8 +377,8 @@ fn parse_headers(
                 value = Span::new(vs + start, vs + end);
             }
             // The usual values, whole, skip the element walk.
-            Known::Connection if value_b.eq_ignore_ascii_case(b"keep-alive") => fl.conn_ka = true,
-            Known::Connection if value_b.eq_ignore_ascii_case(b"close") => fl.conn_close = true,
+            Known::Connection if eq_lower(value_b, b"keep-alive") => fl.conn_ka = true,
+            Known::Connection if eq_lower(value_b, b"close") => fl.conn_close = true,
             Known::Connection => for_each_element(value_b, |w, _| {
                 if w.eq_ignore_ascii_case(b"keep-alive") {
                     fl.conn_ka = true;

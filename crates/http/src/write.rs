@@ -9,7 +9,7 @@
 //! `Proxy-Connection` pass unchanged, and the mux's own `connection:` header comes after every
 //! other header. 204 and sub-200 responses lose `content-length`/`transfer-encoding`.
 
-use crate::chars::{is_crlf, is_lws};
+use crate::chars::{eq_lower, is_crlf, is_lws};
 use crate::parse::next_element_end;
 use crate::{ConnHeader, Header, RequestHead, ResponseHead, Span};
 
@@ -86,9 +86,7 @@ pub fn write_response_head(
         out,
         |_, _| false,
         |name| {
-            bodyless
-                && (name.eq_ignore_ascii_case(b"content-length")
-                    || name.eq_ignore_ascii_case(b"transfer-encoding"))
+            bodyless && (eq_lower(name, b"content-length") || eq_lower(name, b"transfer-encoding"))
         },
     );
     finish(conn, upgrade_kept, extra, out);
@@ -112,7 +110,7 @@ fn write_headers(
             continue;
         }
         let value = h.value.of(buf);
-        if name.eq_ignore_ascii_case(b"connection") {
+        if eq_lower(name, b"connection") {
             let mark = out.len();
             push_lower(out, name);
             out.extend_from_slice(b": ");
