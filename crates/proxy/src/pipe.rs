@@ -191,6 +191,13 @@ impl PipeEnd {
         self.read_with(out.len(), |b| out[..b.len()].copy_from_slice(b))
     }
 
+    /// Reads what is buffered into the free space of a `ReadBuf` (no zeroing of it first);
+    /// 0 at end of stream, `WouldBlock` when empty.
+    pub fn try_read_buf(&self, out: &mut tokio::io::ReadBuf<'_>) -> io::Result<usize> {
+        let max = out.remaining();
+        self.read_with(max, |b| out.put_slice(b))
+    }
+
     /// Appends up to `max` buffered bytes to `out` (no intermediate buffer to zero); 0 at end
     /// of stream, `WouldBlock` when empty.
     pub fn try_read_append(&self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
@@ -370,6 +377,24 @@ mod tests {
         got.extend_from_slice(&rest);
         assert_eq!(got, sent);
         assert!(lock(&a.tx).data.buf.is_empty(), "drained: starts over");
+    }
+
+    #[test]
+    fn a_read_buf_is_filled_without_being_zeroed_first() {
+        let (a, b) = pair(None);
+        a.try_write(b"abcdef").unwrap();
+        let mut space = [std::mem::MaybeUninit::<u8>::uninit(); 4];
+        let mut rb = tokio::io::ReadBuf::uninit(&mut space);
+        assert_eq!(b.try_read_buf(&mut rb).unwrap(), 4);
+        assert_eq!(rb.filled(), b"abcd");
+        assert_eq!(
+            rb.initialized().len(),
+            4,
+            "only what was copied is initialised"
+        );
+        let mut rest = Vec::new();
+        b.try_read_append(&mut rest, 64).unwrap();
+        assert_eq!(rest, b"ef");
     }
 
     async fn next(end: &PipeEnd, out: &mut Vec<u8>, max: usize) -> Incoming {
