@@ -34,17 +34,24 @@ const CHUNK: usize = 16 * 1024;
 /// The most a stream's last DATA may hold to be queued without reserving window first.
 const SEND_UNRESERVED: usize = 16 * 1024;
 
-/// Headers that only mean something on one HTTP/1 connection (RFC 9113 8.2.2).
+/// Headers that only mean something on one HTTP/1 connection (RFC 9113 8.2.2), in any case.
 fn hop_by_hop(name: &[u8]) -> bool {
-    [
-        &b"connection"[..],
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h))
+    let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
+    match name.len() {
+        7 => is(b"upgrade"),
+        10 => is(b"connection") || is(b"keep-alive"),
+        16 => is(b"proxy-connection"),
+        17 => is(b"transfer-encoding"),
+        _ => false,
+    }
+}
+
+/// [`hop_by_hop`] for a name from the HTTP/2 codec, which is lower case already.
+fn hop_by_hop_h2(name: &str) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "upgrade"
+    )
 }
 
 /// Counts a stream out when its task ends, however it ends.
@@ -207,15 +214,17 @@ async fn send_request(
             head.extend_from_slice(b"\r\n");
         }
     }
+    let mut has_length = false;
     let mut cookies: Vec<&[u8]> = Vec::new();
     for (name, value) in &parts.headers {
-        if hop_by_hop(name.as_str().as_bytes()) {
+        if hop_by_hop_h2(name.as_str()) {
             continue;
         }
         if name == http::header::COOKIE {
             cookies.push(value.as_bytes());
             continue;
         }
+        has_length |= name == http::header::CONTENT_LENGTH;
         head.extend_from_slice(name.as_str().as_bytes());
         head.extend_from_slice(b": ");
         head.extend_from_slice(value.as_bytes());
@@ -228,7 +237,7 @@ async fn send_request(
         head.extend_from_slice(b"\r\n");
     }
     let has_body = !body.is_end_stream();
-    let chunked = has_body && !parts.headers.contains_key(http::header::CONTENT_LENGTH);
+    let chunked = has_body && !has_length;
     if chunked {
         head.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
