@@ -76,6 +76,11 @@ pub async fn serve(
     let ssl = client.take_ssl_info();
     let max_list = u32::try_from(rt.max_head).unwrap_or(u32::MAX);
     let fe = &rt.frontends[fe_id];
+    // Session rules run once for the connection, not for each stream: a reject closes it
+    // before the HTTP/2 preface, without a log line, as HAProxy does.
+    if !crate::stream_http::session_accepted(&rt, fe, &client, peer, ssl.as_deref()) {
+        return;
+    }
     let handshake = h2::server::Builder::new()
         .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         .initial_window_size(INITIAL_WINDOW)
@@ -165,7 +170,7 @@ async fn stream(
     };
     let h1 = async {
         let fe = &rt.frontends[fe_id];
-        let start = crate::stream_http::StreamStart::fresh(accept_time);
+        let start = crate::stream_http::StreamStart::h2_stream(accept_time);
         crate::stream_http::serve(&rt, fe, Conn::Pipe(theirs, ssl), peer, start, None).await;
     };
     let (parts, body) = req.into_parts();

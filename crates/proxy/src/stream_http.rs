@@ -82,6 +82,9 @@ pub struct StreamStart {
     pub first: bool,
     /// The connection comes back from the idle set: its session rules already ran.
     pub resumed: bool,
+    /// The `tcp-request session` rules ran already: a resumed connection, or a stream of an
+    /// HTTP/2 connection (they run once per connection, as in HAProxy, not per stream).
+    pub session_checked: bool,
 }
 
 impl StreamStart {
@@ -93,6 +96,15 @@ impl StreamStart {
             idle_since: now,
             first: true,
             resumed: false,
+            session_checked: false,
+        }
+    }
+
+    /// A stream of an HTTP/2 connection whose session rules [`session_accepted`] passed.
+    pub fn h2_stream(accept_time: SystemTime) -> StreamStart {
+        StreamStart {
+            session_checked: true,
+            ..StreamStart::fresh(accept_time)
         }
     }
 }
@@ -132,10 +144,11 @@ pub async fn serve(
         mut idle_since,
         mut first,
         resumed,
+        session_checked,
     } = start;
     let ssl_info = client.take_ssl_info();
     // `tcp-request session reject` closes without a log line, as in HAProxy.
-    if !resumed && !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
+    if !session_checked && !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
         return Served::Closed;
     }
     // A resumed connection was idle past the delay already: it parks again only after a
@@ -195,6 +208,7 @@ pub async fn serve(
                             idle_since,
                             first,
                             resumed: true,
+                            session_checked: true,
                         },
                         deadline: idle_deadline,
                     };
@@ -264,7 +278,9 @@ fn origin_form(uri: &[u8]) -> Option<&[u8]> {
 }
 
 /// `tcp-request session` rules of the frontend, once per connection.
-fn session_accepted(
+/// `tcp-request session` rules: whether the connection may go on (a reject closes it
+/// without a log line).
+pub(crate) fn session_accepted(
     rt: &Runtime,
     fe: &FrontendRt,
     client: &Conn,

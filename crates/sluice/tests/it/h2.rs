@@ -455,3 +455,45 @@ fn h2c_response_heads_arrive_whole_or_as_text() {
         assert!(r.headers.get("content-length").is_none(), "{:?}", r.headers);
     });
 }
+
+/// `tcp-request session` rules run once for an HTTP/2 connection, as in HAProxy: a reject
+/// closes the connection before any stream, rather than refusing each stream of a
+/// connection that was let in.
+#[test]
+fn h2c_session_reject_closes_the_connection() {
+    let be = Backend::start("app", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    tcp-request session reject if {{ src 127.0.0.1 }}\n    default_backend be\nbackend be\n{}",
+        defaults("http"),
+        servers(&[&be], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let Ok((send, conn)) = h2::client::handshake(tcp).await else {
+            return;
+        };
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let Ok(mut send) = send.ready().await else {
+            return;
+        };
+        let req = http::Request::get("http://test.example/").body(()).unwrap();
+        let Ok((resp, _)) = send.send_request(req, true) else {
+            return;
+        };
+        let err = tokio::time::timeout(Duration::from_secs(10), resp)
+            .await
+            .expect("an answer in time")
+            .expect_err("the session was rejected");
+        assert_ne!(
+            err.reason(),
+            Some(h2::Reason::REFUSED_STREAM),
+            "the stream was refused on a connection that was let in: {err}"
+        );
+    });
+}
