@@ -81,6 +81,9 @@ struct Chan {
 pub struct Head {
     pub response: http::Response<()>,
     pub body: BodyKind,
+    /// The whole body of a `ContentLength` response, when it came with the head: nothing
+    /// follows in the pipe then.
+    pub data: Option<bytes::Bytes>,
 }
 
 /// What [`PipeEnd::poll_head_or_read`] found.
@@ -410,6 +413,7 @@ mod tests {
         b.put_head(Head {
             response: http::Response::new(()),
             body: BodyKind::ContentLength(4),
+            data: None,
         })
         .unwrap();
         b.write_all(b"body").await.unwrap();
@@ -433,6 +437,7 @@ mod tests {
             .put_head(Head {
                 response: http::Response::new(()),
                 body: BodyKind::Empty,
+                data: None,
             })
             .is_err());
     }

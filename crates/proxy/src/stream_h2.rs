@@ -317,7 +317,7 @@ async fn recv_response_in(
     let mut head = ResponseHead::new();
     // ---- the final response head: handed over whole by the HTTP/1 side, or as HTTP/1
     // text (local replies; interim 1xx answers, which are dropped)
-    let (resp, body) = loop {
+    let (resp, body, data) = loop {
         if !buf.is_empty() {
             match parse_response(buf, limits, method, &mut head) {
                 Ok(true) if (100..200).contains(&head.status) && head.status != 101 => {
@@ -330,7 +330,7 @@ async fn recv_response_in(
                         return Ok(());
                     };
                     buf.drain(..head.head_len);
-                    break (resp, head.body);
+                    break (resp, head.body, None);
                 }
                 Ok(false) => {}
                 Err(_) => {
@@ -340,7 +340,7 @@ async fn recv_response_in(
             }
         }
         match std::future::poll_fn(|cx| pipe.poll_head_or_read(cx, buf, CHUNK)).await? {
-            Incoming::Head(h) => break (h.response, h.body),
+            Incoming::Head(h) => break (h.response, h.body, h.data),
             Incoming::Bytes(0) => {
                 // Closed without an answer (reject, silent-drop): refuse the stream.
                 respond.send_reset(h2::Reason::REFUSED_STREAM);
@@ -356,6 +356,10 @@ async fn recv_response_in(
     };
     if end_now {
         return Ok(());
+    }
+    if let Some(data) = data {
+        // The whole body came with the head.
+        return send(&mut out, data, true).await;
     }
     match body {
         BodyKind::ContentLength(mut left) => loop {

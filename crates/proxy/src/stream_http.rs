@@ -1729,27 +1729,16 @@ async fn forward(
         && (resp.version == Version::Http11 || resp.conn_keep_alive);
     let mut out = take_vec();
     // An HTTP/2 client gets the head whole, ready for its HEADERS frame.
+    // An HTTP/2 client gets the head whole, ready for its HEADERS frame (handed over below,
+    // with the body when all of it came along).
     let whole_head = match client {
-        Conn::Pipe(pipe, _) => {
+        Conn::Pipe(..) => {
             let (hbuf, hhead, reframed) = match &res_edited {
                 Some(e) => (&e.buf[..], &e.head, e.framing_changed.then_some(resp.body)),
                 None => (sbuf.data(), &*resp, None),
             };
-            match crate::stream_h2::h2_response(hbuf, hhead, reframed) {
-                Some(response) => {
-                    let size = h1_head_size(hbuf, hhead);
-                    let put = pipe.put_head(crate::pipe::Head {
-                        response,
-                        body: resp.body,
-                    });
-                    if put.is_err() {
-                        give_vec(out);
-                        return Err(Abort::new(b'C', TermPhase::Data, None));
-                    }
-                    Some(size)
-                }
-                None => None,
-            }
+            crate::stream_h2::h2_response(hbuf, hhead, reframed)
+                .map(|response| (response, h1_head_size(hbuf, hhead)))
         }
         _ => None,
     };
@@ -1796,17 +1785,36 @@ async fn forward(
             }
         }
     }
+    let mut head_out = out.len();
+    if let (Some((response, size)), Conn::Pipe(pipe, _)) = (whole_head, &*client) {
+        head_out += size;
+        // A body of known length that is all here goes with the head: no trip through the
+        // pipe for the usual small response.
+        let data = (body.is_done() && matches!(resp.body, BodyKind::ContentLength(_)))
+            .then(|| bytes::Bytes::copy_from_slice(&out));
+        if data.is_some() {
+            out.clear();
+        }
+        let head = crate::pipe::Head {
+            response,
+            body: resp.body,
+            data,
+        };
+        if pipe.put_head(head).is_err() {
+            give_vec(out);
+            return Err(Abort::new(b'C', TermPhase::Data, None));
+        }
+    }
     let w = if out.is_empty() {
         Ok(())
     } else {
         write_all_timeout(client, &out, client_t).await
     };
-    let head_out = (out.len() + whole_head.unwrap_or(0)) as u64;
     give_vec(out);
     if w.is_err() {
         return Err(Abort::new(b'C', TermPhase::Data, None));
     }
-    ctx.bytes_out += head_out;
+    ctx.bytes_out += head_out as u64;
 
     // ---- response body
     let mut approved = 0usize;
