@@ -295,8 +295,8 @@ fn known(name: &[u8]) -> Known {
 }
 
 /// Parses header lines from `i` up to and including the empty line; returns the offset after
-/// it. `is_req` enables the request-only `Host` rule. `folded` is set when a value spans an
-/// obs-fold.
+/// it. `is_req` enables the request-only `Host` rule. `fl.folded` is set when a value spans
+/// an obs-fold.
 fn parse_headers(
     buf: &[u8],
     mut i: usize,
