@@ -127,10 +127,14 @@ impl TlsConn {
         Ok(())
     }
 
-    /// Reads decrypted bytes into `out`; 0 at end of stream, `WouldBlock` when none.
-    fn try_read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+    /// Runs `attempt` on the decrypted bytes, pulling more from the socket while there are
+    /// none; 0 at end of stream, `WouldBlock` when the socket has nothing either.
+    fn read_plain(
+        &mut self,
+        mut attempt: impl FnMut(&mut rustls::Reader<'_>) -> io::Result<usize>,
+    ) -> io::Result<usize> {
         loop {
-            match self.tls.reader().read(out) {
+            match attempt(&mut self.tls.reader()) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if self.tcp_eof {
@@ -147,31 +151,23 @@ impl TlsConn {
         }
     }
 
+    /// Reads decrypted bytes into `out`; 0 at end of stream, `WouldBlock` when none.
+    fn try_read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.read_plain(|r| r.read(out))
+    }
+
     /// [`Self::try_read`] into the free space of a `ReadBuf`, copied from rustls' own buffer:
     /// no zeroing of that space first. The HTTP/2 codec hands a fresh, uninitialised
     /// `ReadBuf` of several KiB to every read, and zeroing it each time cost more
     /// instructions per HTTP/2 request than all of TLS.
     fn try_read_buf(&mut self, out: &mut tokio::io::ReadBuf<'_>) -> io::Result<usize> {
-        loop {
-            let mut reader = self.tls.reader();
-            match reader.fill_buf() {
-                Ok(chunk) => {
-                    let n = chunk.len().min(out.remaining());
-                    out.put_slice(chunk.get(..n).unwrap_or(&[]));
-                    reader.consume(n);
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if self.tcp_eof {
-                        return Ok(0);
-                    }
-                    self.plain_ready = false;
-                    self.pull_nb()?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                Err(e) => return Err(e),
-            }
-        }
+        self.read_plain(|r| {
+            let chunk = r.fill_buf()?;
+            let n = chunk.len().min(out.remaining());
+            out.put_slice(chunk.get(..n).unwrap_or(&[]));
+            r.consume(n);
+            Ok(n)
+        })
     }
 
     fn try_read_into(&mut self, buf: &mut Buf) -> io::Result<usize> {
