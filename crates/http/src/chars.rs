@@ -53,7 +53,7 @@ pub(crate) fn is_crlf(c: u8) -> bool {
 /// value holds only in an obs-fold, always followed by LF and then SP/HT, never a letter.
 /// `eq_ignore_ascii_case` lower-cases both sides byte by byte: several times the cost, and
 /// this runs on every header of every head.
-pub(crate) fn eq_lower(a: &[u8], lit: &[u8]) -> bool {
+pub fn eq_lower(a: &[u8], lit: &[u8]) -> bool {
     debug_assert!(lit.iter().all(|&c| c.is_ascii_lowercase() || c == b'-'));
     if a.len() != lit.len() {
         return false;

@@ -757,6 +757,35 @@ fn check_target(buf: &[u8], out: &mut RequestHead) -> Result<(), ErrorKind> {
     if uri.is_empty() || uri.starts_with(b"/") || uri.starts_with(b"*") {
         return Ok(());
     }
+    let (scheme, sl, at, authority) = match host.and_then(|h| host_form(uri, h)) {
+        Some(sl) => (uri.get(..sl), sl, 0, host.unwrap_or(&[])),
+        None => walk_authority(uri, host)?,
+    };
+    // http_scheme_based_normalize: drop a default port from the URI, and from Host.
+    if scheme.is_none() {
+        return Ok(());
+    }
+    if let (_, Some(port)) = split_port(authority) {
+        if !port.is_empty() && is_default_port(scheme, port) {
+            let auth_start = out.uri.start as usize + sl + at;
+            let colon = auth_start + authority.len() - port.len() - 1;
+            out.uri_cut = Some(Span::new(colon, colon + 1 + port.len()));
+            // Host is then rewritten to the URI's host, port-less (`Host: A` goes out as `a`
+            // for `http://a:80/`).
+            if out.host.is_some() {
+                out.host_out = Some(Span::new(auth_start, colon));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An absolute URI's scheme, its length, where its authority starts after any userinfo, and
+/// the authority, which must match `Host` up to a default port.
+type Authority<'a> = (Option<&'a [u8]>, usize, usize, &'a [u8]);
+
+/// Splits an absolute URI into [`Authority`] and checks it against `Host`.
+fn walk_authority<'a>(uri: &'a [u8], host: Option<&[u8]>) -> Result<Authority<'a>, ErrorKind> {
     let sl = scheme_len(uri);
     let scheme = sl.and_then(|n| uri.get(..n));
     let sl = sl.unwrap_or(0);
@@ -777,23 +806,27 @@ fn check_target(buf: &[u8], out: &mut RequestHead) -> Result<(), ErrorKind> {
             return Err(ErrorKind::HostMismatch);
         }
     }
-    // http_scheme_based_normalize: drop a default port from the URI, and from Host.
-    if scheme.is_none() {
-        return Ok(());
-    }
-    if let (_, Some(port)) = split_port(authority) {
-        if !port.is_empty() && is_default_port(scheme, port) {
-            let auth_start = out.uri.start as usize + sl + at;
-            let colon = auth_start + authority.len() - port.len() - 1;
-            out.uri_cut = Some(Span::new(colon, colon + 1 + port.len()));
-            // Host is then rewritten to the URI's host, port-less (`Host: A` goes out as `a`
-            // for `http://a:80/`).
-            if out.host.is_some() {
-                out.host_out = Some(Span::new(auth_start, colon));
-            }
-        }
-    }
-    Ok(())
+    Ok((scheme, sl, at, authority))
+}
+
+/// The absolute form every HTTP/2 request takes here, `http://` or `https://` followed by
+/// exactly the `Host` value and then `/` or nothing: the authority is `Host` itself, so the
+/// general walk (scheme, userinfo, case-blind compare) has nothing to find. Returns the
+/// scheme's length. A `Host` holding `/` or `@` would split differently, so it takes the walk.
+fn host_form(uri: &[u8], host: &[u8]) -> Option<usize> {
+    let sl = if uri.starts_with(b"http://") {
+        7
+    } else if uri.starts_with(b"https://") {
+        8
+    } else {
+        return None;
+    };
+    let end = sl + host.len();
+    let whole = !host.is_empty()
+        && uri.get(sl..end) == Some(host)
+        && matches!(uri.get(end), None | Some(b'/'))
+        && !host.iter().any(|&c| c == b'/' || c == b'@');
+    whole.then_some(sl)
 }
 
 /// `h1_validate_mismatch_authority`: authority and Host differ only by a default port.

@@ -415,8 +415,12 @@ pub(crate) fn h2_response(
         {
             continue;
         }
-        let name = http::HeaderName::from_bytes(name).ok()?;
-        let value = trim(h.value.of(buf));
+        let name = match standard_name(name) {
+            Some(n) => n,
+            None => http::HeaderName::from_bytes(name).ok()?,
+        };
+        // The parser trimmed the value already.
+        let value = h.value.of(buf);
         let start = (value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
         let value = raw.get(start..start + value.len())?;
         let value = http::HeaderValue::from_maybe_shared(raw.slice_ref(value)).ok()?;
@@ -429,6 +433,30 @@ pub(crate) fn h2_response(
     *resp.status_mut() = http::StatusCode::from_u16(head.status).ok()?;
     *resp.headers_mut() = headers;
     Some(resp)
+}
+
+/// The usual response header names, found with a length test and one compare instead of
+/// `HeaderName::from_bytes`, which lower-cases into a scratch buffer and then matches all
+/// standard names; a standard name is then a constant, not an allocation.
+fn standard_name(name: &[u8]) -> Option<http::HeaderName> {
+    use http::header as h;
+    let is = |lit: &[u8]| sluice_http::eq_lower(name, lit);
+    Some(match name.len() {
+        4 if is(b"date") => h::DATE,
+        4 if is(b"etag") => h::ETAG,
+        4 if is(b"vary") => h::VARY,
+        6 if is(b"server") => h::SERVER,
+        7 if is(b"expires") => h::EXPIRES,
+        8 if is(b"location") => h::LOCATION,
+        10 if is(b"set-cookie") => h::SET_COOKIE,
+        12 if is(b"content-type") => h::CONTENT_TYPE,
+        13 if is(b"cache-control") => h::CACHE_CONTROL,
+        13 if is(b"last-modified") => h::LAST_MODIFIED,
+        13 if is(b"accept-ranges") => h::ACCEPT_RANGES,
+        14 if is(b"content-length") => h::CONTENT_LENGTH,
+        16 if is(b"content-encoding") => h::CONTENT_ENCODING,
+        _ => return None,
+    })
 }
 
 fn trim(v: &[u8]) -> &[u8] {
@@ -553,4 +581,46 @@ pub(crate) async fn relay_chunked(
 /// Appends the pipe's next bytes to `buf`; 0 at end of stream.
 pub(crate) async fn fill(pipe: &PipeEnd, buf: &mut Vec<u8>) -> std::io::Result<usize> {
     pipe.read_append(buf, CHUNK).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::standard_name;
+
+    /// Each shortcut name is the one `HeaderName::from_bytes` makes, whatever the case;
+    /// near misses fall through to it.
+    #[test]
+    fn standard_names_match_the_http_crate() {
+        let names = [
+            "date",
+            "etag",
+            "vary",
+            "server",
+            "expires",
+            "location",
+            "set-cookie",
+            "content-type",
+            "cache-control",
+            "last-modified",
+            "accept-ranges",
+            "content-length",
+            "content-encoding",
+        ];
+        for n in names {
+            let want = http::HeaderName::from_bytes(n.as_bytes()).unwrap();
+            assert_eq!(standard_name(n.as_bytes()), Some(want.clone()), "{n}");
+            let upper = n.to_ascii_uppercase();
+            assert_eq!(standard_name(upper.as_bytes()), Some(want), "{upper}");
+        }
+        for n in [
+            "dat",
+            "dates",
+            "x-server",
+            "content-lengtx",
+            "set_cookie",
+            "",
+        ] {
+            assert_eq!(standard_name(n.as_bytes()), None, "{n}");
+        }
+    }
 }

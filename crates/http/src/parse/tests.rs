@@ -893,3 +893,49 @@ fn fuzz_entry_survives_odd_inputs() {
         crate::fuzz_request(&prefixed);
     }
 }
+
+/// The shortcut for `scheme://` + exactly the Host value finds what the general walk finds,
+/// and declines whatever the walk would split otherwise.
+#[test]
+fn host_form_agrees_with_the_authority_walk() {
+    let uris: &[&[u8]] = &[
+        b"http://a/",
+        b"http://a",
+        b"https://a:443/x",
+        b"http://a:80/x?y",
+        b"http://127.0.0.1:18080/",
+        b"http://[::1]:80/",
+        b"http://u@a/x",
+        b"http://a/b/c",
+        b"http://ab/",
+        b"HTTP://a/",
+        b"ftp://a/",
+        b"http://a:8080",
+    ];
+    let hosts: &[&[u8]] = &[
+        b"a",
+        b"a:443",
+        b"a:80",
+        b"127.0.0.1:18080",
+        b"[::1]:80",
+        b"u@a",
+        b"a/b",
+        b"A",
+        b"",
+        b"a:8080",
+    ];
+    for &uri in uris {
+        for &host in hosts {
+            let Some(sl) = super::host_form(uri, host) else {
+                continue;
+            };
+            let (scheme, wsl, at, authority) =
+                super::walk_authority(uri, Some(host)).expect("the walk accepts what matches");
+            assert_eq!((scheme, wsl, at, authority), (uri.get(..sl), sl, 0, host));
+        }
+    }
+    assert!(super::host_form(b"http://a/", b"a").is_some());
+    assert!(super::host_form(b"http://ab/", b"a").is_none());
+    assert!(super::host_form(b"http://u@a/", b"u@a").is_none());
+    assert!(super::host_form(b"http://a/b/", b"a/b").is_none());
+}
