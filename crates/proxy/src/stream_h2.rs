@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -100,28 +100,47 @@ pub async fn serve(
     };
     // Streams in progress: the connection is not idle while any is.
     let active = Arc::new(AtomicUsize::new(0));
+    // An idle HTTP/2 connection (no stream in progress) is closed `timeout http-keep-alive`
+    // (else `timeout client`) after its last stream began. One timer serves the whole
+    // connection: it is armed once and, when it fires early, moved to the real deadline,
+    // rather than a timer registered and cancelled around every stream.
+    let idle = fe
+        .timeouts
+        .client
+        .map(|t| fe.timeouts.http_keep_alive.unwrap_or(t));
+    let mut last_stream = tokio::time::Instant::now();
+    let idle_timer = tokio::time::sleep(idle.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(idle_timer);
     loop {
-        let next = match fe.timeouts.client {
-            // An idle HTTP/2 connection (no stream in progress) is closed after
-            // `timeout http-keep-alive`, else `timeout client`.
-            Some(t) => {
-                let idle = fe.timeouts.http_keep_alive.unwrap_or(t);
-                match tokio::time::timeout(idle, h2conn.accept()).await {
-                    Ok(n) => n,
-                    Err(_) if active.load(Ordering::Relaxed) > 0 => continue,
-                    Err(_) => {
-                        h2conn.graceful_shutdown();
-                        let _ = tokio::time::timeout(
-                            t,
-                            std::future::poll_fn(|cx| h2conn.poll_closed(cx)),
-                        )
-                        .await;
-                        return;
-                    }
+        let next = tokio::select! {
+            biased;
+            n = h2conn.accept() => n,
+            () = &mut idle_timer, if idle.is_some() => {
+                let idle = idle.unwrap_or_default();
+                let due = last_stream + idle;
+                let now = tokio::time::Instant::now();
+                if active.load(Ordering::Relaxed) > 0 {
+                    idle_timer.as_mut().reset(now + idle);
+                    continue;
                 }
+                if due > now {
+                    idle_timer.as_mut().reset(due);
+                    continue;
+                }
+                h2conn.graceful_shutdown();
+                if let Some(t) = fe.timeouts.client {
+                    let _ = tokio::time::timeout(
+                        t,
+                        std::future::poll_fn(|cx| h2conn.poll_closed(cx)),
+                    )
+                    .await;
+                }
+                return;
             }
-            None => h2conn.accept().await,
         };
+        if idle.is_some() {
+            last_stream = tokio::time::Instant::now();
+        }
         let Some(Ok((req, respond))) = next else {
             // No more streams will come, but those in progress still need the connection
             // driven until they end.

@@ -63,6 +63,53 @@ fn deadline(from: Instant, d: Option<Duration>) -> Option<Instant> {
     d.map(|d| from + d)
 }
 
+/// The earlier of two optional deadlines.
+fn nearest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One timer for a whole wait loop whose deadlines move on with activity: armed at the
+/// nearest deadline and only ever moved closer. When activity has pushed the deadlines
+/// later it fires early and is armed again then, instead of a timer registered and
+/// cancelled on every wake-up.
+struct WaitTimer {
+    armed: Option<Instant>,
+}
+
+impl WaitTimer {
+    fn new() -> Self {
+        WaitTimer { armed: None }
+    }
+
+    /// Arms `timer` for `next` unless it is armed for that or sooner.
+    fn arm(&mut self, timer: std::pin::Pin<&mut tokio::time::Sleep>, next: Option<Instant>) {
+        if let Some(n) = next {
+            if self.armed.is_none_or(|a| n < a) {
+                timer.reset(n.into());
+                self.armed = Some(n);
+            }
+        }
+    }
+
+    fn is_armed(&self) -> bool {
+        self.armed.is_some()
+    }
+
+    /// The timer fired: now, to hold the deadlines against (it may have fired early).
+    fn fired(&mut self) -> Instant {
+        self.armed = None;
+        Instant::now()
+    }
+}
+
+/// Whether a deadline has passed by `now`.
+fn passed(deadline: Option<Instant>, now: Instant) -> bool {
+    deadline.is_some_and(|d| d <= now)
+}
+
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -455,7 +502,9 @@ async fn one_request(
             .await;
             return false;
         }
+        // Biased: bytes already there are taken without arming the timer.
         let r = tokio::select! {
+            biased;
             r = read_some(client, cbuf) => r,
             _ = sleep_until(head_deadline) => {
                 finish_error(rt, fe, None, client, &ctx, Term::new(b'c', TermPhase::Request), Some(408), cbuf.is_empty() && !*first, true).await;
@@ -710,9 +759,11 @@ async fn finish_error(
         access_log::log_http(rt, &quiet, &outcome);
         return;
     }
+    // A status the server already sent stays in the log when the transfer then fails
+    // (`sD`, `CD`): HAProxy logs the transaction's status, set when the head was parsed.
     let outcome = Outcome {
         term,
-        status: status.map(i32::from).unwrap_or(-1),
+        status: status.or(ctx.status).map(i32::from).unwrap_or(-1),
     };
     access_log::log_http_with(rt, ctx, &outcome, sent);
 }
@@ -1129,11 +1180,9 @@ async fn wait_body(
             ctx.t_request = Some(ctx.req_start.elapsed());
             return Ok(());
         }
-        let wait_until = match (deadline, fe.timeouts.client.map(|t| Instant::now() + t)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wait_until = nearest(deadline, fe.timeouts.client.map(|t| Instant::now() + t));
         let r = tokio::select! {
+            biased;
             r = read_some(client, cbuf) => r,
             _ = sleep_until(wait_until) => {
                 return Err(Abort::new(b'c', TermPhase::Request, Some(408)).head_read());
@@ -1519,6 +1568,9 @@ async fn forward(
     let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
     let request_sent_at = Instant::now();
+    let timer = tokio::time::sleep_until(server_seen.into());
+    tokio::pin!(timer);
+    let mut wait = WaitTimer::new();
     loop {
         if approved == 0 && !req_body.is_done() && !cbuf.is_empty() {
             match req_body.feed(cbuf.data()) {
@@ -1566,7 +1618,9 @@ async fn forward(
         } else {
             None
         };
+        wait.arm(timer.as_mut(), nearest(s_deadline, c_deadline));
         tokio::select! {
+            biased;
             r = client.ready(Interest::READABLE), if c_read => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
                 match client.try_read_into(cbuf) {
@@ -1595,11 +1649,15 @@ async fn forward(
                     }
                 }
             }
-            _ = sleep_until(s_deadline) => {
-                return Err(Abort::new(b's', TermPhase::Header, Some(504)));
-            }
-            _ = sleep_until(c_deadline) => {
-                return Err(Abort::new(b'c', TermPhase::Data, Some(408)));
+            () = &mut timer, if wait.is_armed() => {
+                let now = wait.fired();
+                if passed(s_deadline, now) {
+                    return Err(Abort::new(b's', TermPhase::Header, Some(504)));
+                }
+                if passed(c_deadline, now) {
+                    return Err(Abort::new(b'c', TermPhase::Data, Some(408)));
+                }
+                // Early: the deadlines moved on; the next round arms the timer again.
             }
         }
     }
@@ -1821,6 +1879,9 @@ async fn forward(
     let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
     let mut server_eof = false;
+    let timer = tokio::time::sleep_until(server_seen.into());
+    tokio::pin!(timer);
+    let mut wait = WaitTimer::new();
     loop {
         if approved == 0 && !body.is_done() && !sbuf.is_empty() {
             match body.feed(sbuf.data()) {
@@ -1849,7 +1910,9 @@ async fn forward(
         } else {
             None
         };
+        wait.arm(timer.as_mut(), nearest(c_deadline, s_deadline));
         tokio::select! {
+            biased;
             r = client.ready(Interest::WRITABLE), if c_write => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
                 match client.try_write(&sbuf.data()[..approved]) {
@@ -1867,8 +1930,18 @@ async fn forward(
                     Err(_) => return Err(Abort::new(b'S', TermPhase::Data, None)),
                 }
             }
-            _ = sleep_until(c_deadline) => return Err(Abort::new(b'c', TermPhase::Data, None)),
-            _ = sleep_until(s_deadline) => return Err(Abort::new(b's', TermPhase::Data, None)),
+            () = &mut timer, if wait.is_armed() => {
+                let now = wait.fired();
+                if passed(c_deadline, now) {
+                    return Err(Abort::new(b'c', TermPhase::Data, None));
+                }
+                if passed(s_deadline, now) {
+                    return Err(Abort::new(b's', TermPhase::Data, None));
+                }
+            }
+            // A full buffer the body decoder cannot take from (say, a chunk-size line
+            // longer than the buffer) and no deadline: nothing can ever move.
+            else => return Err(Abort::new(b'S', TermPhase::Data, None)),
         }
     }
     // Bytes the server sent past the end of the response make its connection unusable.

@@ -382,6 +382,37 @@ fn a_slow_stream_outlives_the_idle_timeout() {
     });
 }
 
+/// An HTTP/2 connection left without streams is closed once `timeout http-keep-alive` has
+/// passed since its last stream began; one that keeps sending streams is not.
+#[test]
+fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
+    let be = Backend::start("a", Behaviour::Hello);
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 100s\n    timeout http-keep-alive 1s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port} proto h2\n    default_backend be\nbackend be\n{}",
+        servers(&[&be], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+        let conn = tokio::spawn(async move { conn.await });
+        let mut send = send.ready().await.unwrap();
+        // Streams closer together than the idle timeout keep the connection open.
+        for _ in 0..4 {
+            let r = request(&mut send, "GET", "/", &[], None).await;
+            assert_eq!(r.status, 200);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(!conn.is_finished(), "closed while streams kept coming");
+        // Then silence: the proxy ends the connection (well before `timeout client`).
+        let end = tokio::time::timeout(Duration::from_secs(30), conn).await;
+        assert!(end.is_ok(), "the idle connection was not closed");
+    });
+}
+
 /// Response heads reach HTTP/2 clients whole (not re-parsed from HTTP/1 text): framing and
 /// hop-by-hop headers go, a 204 loses its length, response rules apply, an interim 100 sent
 /// before the final head is dropped, and a head with an obs-fold takes the text path and

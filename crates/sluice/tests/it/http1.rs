@@ -303,6 +303,85 @@ fn server_timeout_answers_504() {
     assert_eq!(crate::support::get(port, "/").status, 504);
 }
 
+/// A one-connection backend that sends `head`, then the bytes of `body` one by one with
+/// `gap` between them, then holds the connection open until `hold` has passed.
+fn trickling_backend(
+    head: &'static [u8],
+    body: &'static [u8],
+    gap: std::time::Duration,
+    hold: std::time::Duration,
+) -> (u16, std::thread::JoinHandle<()>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(head);
+        for b in body {
+            // The pacing is the behaviour under test, not a synchronisation.
+            std::thread::park_timeout(gap);
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+        }
+        let mut rest = [0u8; 64];
+        s.set_read_timeout(Some(hold)).unwrap();
+        let _ = s.read(&mut rest);
+    });
+    (port, t)
+}
+
+/// `timeout server` runs from the server's last byte: a body that keeps coming, each byte
+/// well within the timeout, arrives whole however long it takes in all.
+#[test]
+fn a_trickling_body_outlives_the_server_timeout() {
+    let (bport, t) = trickling_backend(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n",
+        b"abcdef",
+        std::time::Duration::from_millis(150),
+        std::time::Duration::from_millis(10),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 500ms\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server s1 127.0.0.1:{bport}\n"
+    );
+    let _s = Sluice::start(&cfg, port);
+    let r = crate::support::get(port, "/");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"abcdef");
+    t.join().unwrap();
+}
+
+/// A body that stops coming is cut once `timeout server` has passed since its last byte,
+/// and the log says so (`sD`).
+#[test]
+fn a_stalled_body_is_cut_after_the_server_timeout() {
+    let (bport, t) = trickling_backend(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n",
+        b"ab",
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_secs(20),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 300ms\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server s1 127.0.0.1:{bport}\n"
+    );
+    let s = Sluice::start(&cfg, port);
+    let mut c = Client::connect(port);
+    c.send(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n");
+    let head = crate::support::read_head(&mut c.r).expect("a response head");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut got = Vec::new();
+    let _ = c.r.read_to_end(&mut got);
+    assert_eq!(got, b"ab", "the partial body, then the close");
+    let log = s.wait_output(" sD--");
+    assert!(log.contains(" 200 "), "{log}");
+    drop(c);
+    drop(s);
+    t.join().unwrap();
+}
+
 #[test]
 fn incomplete_request_head_times_out_with_408() {
     let b = Backend::start("s1", Behaviour::Hello);
