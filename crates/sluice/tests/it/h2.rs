@@ -398,7 +398,7 @@ fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
             .await
             .unwrap();
         let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-        let conn = tokio::spawn(async move { conn.await });
+        let conn = tokio::spawn(conn);
         let mut send = send.ready().await.unwrap();
         // Streams closer together than the idle timeout keep the connection open.
         for _ in 0..4 {
