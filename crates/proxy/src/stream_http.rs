@@ -617,6 +617,13 @@ async fn read_some(s: &mut Conn, buf: &mut Buf) -> std::io::Result<usize> {
 }
 
 async fn write_all_timeout(s: &mut Conn, data: &[u8], t: Option<Duration>) -> Result<(), bool> {
+    // Most writes fit the socket at once: those need no timer, nor the clock read that
+    // setting one costs.
+    let data = match s.write_now(data) {
+        Ok((_, true)) => return Ok(()),
+        Ok((n, false)) => data.get(n..).unwrap_or_default(),
+        Err(_) => return Err(false),
+    };
     let fut = s.write_all(data);
     match t {
         Some(t) => match tokio::time::timeout(t, fut).await {

@@ -333,6 +333,25 @@ impl Conn {
         }
     }
 
+    /// Writes what the connection takes now, without waiting: the bytes of `data` taken,
+    /// and whether everything is out (on TLS, every queued record too).
+    pub fn write_now(&mut self, data: &[u8]) -> io::Result<(usize, bool)> {
+        let mut done = 0;
+        while done < data.len() {
+            match self.try_write(&data[done..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((done, false)),
+                Err(e) => return Err(e),
+            }
+        }
+        let flushed = match self {
+            Conn::Tls(t) => !t.tls.wants_write(),
+            Conn::Plain(_) | Conn::Pipe(..) => true,
+        };
+        Ok((done, flushed))
+    }
+
     /// Writes all of `data` (and, on TLS, every queued record).
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         match self {
@@ -667,4 +686,42 @@ pub async fn connect(
         Ok(Conn::Tls(Box::new(t)))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conn;
+    use tokio::io::AsyncReadExt;
+
+    /// `write_now` takes what the socket holds and says so; `write_all` then finishes
+    /// from there once the peer reads, and the peer gets every byte in order.
+    #[test]
+    fn write_now_stops_at_a_full_socket_and_write_all_finishes() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut peer, _) = l.accept().await.unwrap();
+            let mut c = Conn::Plain(client);
+            assert_eq!(c.write_now(b"small").unwrap(), (5, true));
+            // Far more than loopback socket buffers hold while nobody reads.
+            let big: Vec<u8> = (0..32u32 << 20).map(|i| (i % 251) as u8).collect();
+            let (n, done) = c.write_now(&big).unwrap();
+            assert!(!done && n < big.len(), "{n} of {}", big.len());
+            let reader = tokio::spawn(async move {
+                let mut got = Vec::new();
+                peer.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            c.write_all(&big[n..]).await.unwrap();
+            drop(c);
+            let got = reader.await.unwrap();
+            assert_eq!(&got[..5], b"small");
+            assert!(got[5..] == big[..], "the bytes arrived whole and in order");
+        });
+    }
 }
