@@ -444,10 +444,12 @@ async fn one_request(
     vars.clear();
     let vars: &TxnVars = vars;
     let req_start = Instant::now();
+    // A later request's date, from the accept's date and the monotonic time since: one
+    // clock read per request instead of two.
     let req_accept_time = if *first {
         accept_time
     } else {
-        SystemTime::now()
+        accept_time + req_start.saturating_duration_since(accepted)
     };
     let idle_ms = req_start.saturating_duration_since(*idle_since);
     // ---- read the request head
@@ -1574,7 +1576,7 @@ async fn forward(
     let client_t = fe.timeouts.client;
     let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
-    let request_sent_at = Instant::now();
+    let request_sent_at = server_seen;
     let timer = tokio::time::sleep_until(server_seen.into());
     tokio::pin!(timer);
     let mut wait = WaitTimer::new();
@@ -1668,7 +1670,8 @@ async fn forward(
             }
         }
     }
-    ctx.t_response = Some(request_sent_at.elapsed());
+    // The read that completed the head set `server_seen`: no second clock read for `Tr`.
+    ctx.t_response = Some(server_seen.saturating_duration_since(request_sent_at));
     ctx.status = Some(resp.status);
     if !fe.capture_response.is_empty() {
         let buf = sbuf.data();
@@ -1881,9 +1884,8 @@ async fn forward(
     }
     ctx.bytes_out += head_out as u64;
 
-    // ---- response body
+    // ---- response body (`timeout server` runs on from the server's last byte)
     let mut approved = 0usize;
-    let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
     let mut server_eof = false;
     let timer = tokio::time::sleep_until(server_seen.into());
