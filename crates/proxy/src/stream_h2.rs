@@ -455,8 +455,8 @@ pub(crate) fn h2_response(
 }
 
 /// The usual response header names, found with a length test and one compare instead of
-/// `HeaderName::from_bytes`, which lower-cases into a scratch buffer and then matches all
-/// standard names; a standard name is then a constant, not an allocation.
+/// `HeaderName::from_bytes`, which lower-cases the name into a scratch buffer and then
+/// matches it against every standard name.
 fn standard_name(name: &[u8]) -> Option<http::HeaderName> {
     use http::header as h;
     let is = |lit: &[u8]| sluice_http::eq_lower(name, lit);

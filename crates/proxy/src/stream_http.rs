@@ -1884,8 +1884,10 @@ async fn forward(
     }
     ctx.bytes_out += head_out as u64;
 
-    // ---- response body (`timeout server` runs on from the server's last byte)
+    // ---- response body (both timeouts start afresh: writing the head may have waited on
+    // a slow client, which is no reason to give up on the server)
     let mut approved = 0usize;
+    let mut server_seen = Instant::now();
     let mut client_seen = server_seen;
     let mut server_eof = false;
     let timer = tokio::time::sleep_until(server_seen.into());
