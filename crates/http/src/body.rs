@@ -104,6 +104,8 @@ pub struct ChunkedDecoder {
     fields: usize,
     /// Whether the previous trailer line was a field (an obs-fold may then follow).
     after_field: bool,
+    /// Chunk data bytes seen, framing excluded.
+    payload: u64,
 }
 
 impl Default for ChunkedDecoder {
@@ -123,7 +125,13 @@ impl ChunkedDecoder {
             line: 0,
             fields: 0,
             after_field: false,
+            payload: 0,
         }
+    }
+
+    /// Chunk data bytes seen so far, without the framing.
+    pub fn payload(&self) -> u64 {
+        self.payload
     }
 
     /// Whether the last chunk and the trailers have been seen.
@@ -141,6 +149,7 @@ impl ChunkedDecoder {
                 let avail = (data.len() - i) as u64;
                 let take = left.min(avail);
                 i += take as usize;
+                self.payload += take;
                 let left = left - take;
                 self.st = if left == 0 {
                     St::DataEnd
@@ -332,6 +341,8 @@ enum Track {
 #[derive(Debug, Clone)]
 pub struct BodyTracker {
     track: Track,
+    /// Body bytes taken for a length-delimited or until-close body.
+    taken: u64,
 }
 
 impl BodyTracker {
@@ -343,7 +354,7 @@ impl BodyTracker {
             BodyKind::Chunked => Track::Chunked(ChunkedDecoder::new()),
             BodyKind::UntilClose => Track::UntilClose,
         };
-        BodyTracker { track }
+        BodyTracker { track, taken: 0 }
     }
 
     /// Advances over `data`. For `UntilClose` every byte belongs to the body and `done` stays
@@ -357,16 +368,30 @@ impl BodyTracker {
             Track::Length(left) => {
                 let take = (*left).min(data.len() as u64);
                 *left -= take;
+                self.taken += take;
                 Ok(ChunkProgress {
                     consumed: take as usize,
                     done: *left == 0,
                 })
             }
             Track::Chunked(d) => d.feed(data),
-            Track::UntilClose => Ok(ChunkProgress {
-                consumed: data.len(),
-                done: false,
-            }),
+            Track::UntilClose => {
+                self.taken += data.len() as u64;
+                Ok(ChunkProgress {
+                    consumed: data.len(),
+                    done: false,
+                })
+            }
+        }
+    }
+
+    /// The body's size as HAProxy counts it for `%B` (in HTX): its data bytes, without the
+    /// chunk framing, and one more for the end of a chunked body once seen. Trailer fields
+    /// are not counted.
+    pub fn htx_size(&self) -> u64 {
+        match &self.track {
+            Track::Chunked(d) => d.payload() + u64::from(d.is_done()),
+            Track::Empty | Track::Length(_) | Track::UntilClose => self.taken,
         }
     }
 

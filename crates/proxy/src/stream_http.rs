@@ -740,7 +740,7 @@ async fn finish_error(
             .await
             .is_ok()
         {
-            sent = page.len() as u64;
+            sent = page_htx_size(page);
         }
     }
     let _ = client.shutdown().await;
@@ -775,6 +775,21 @@ async fn finish_error(
         status: status.or(ctx.status).map(i32::from).unwrap_or(-1),
     };
     access_log::log_http_with(rt, ctx, &outcome, sent);
+}
+
+/// What a whole response we wrote ourselves (an error page, a redirect, a `return`) counts
+/// for in `%B`: its size in HTX, as HAProxy counts it (see [`ResponseHead::htx_size`]).
+fn page_htx_size(page: &[u8]) -> u64 {
+    let mut head = ResponseHead::new();
+    match parse_response(
+        page,
+        &Limits::default(),
+        sluice_http::Method::Get,
+        &mut head,
+    ) {
+        Ok(true) => head.htx_size(page) + page.len().saturating_sub(head.head_len) as u64,
+        _ => page.len() as u64,
+    }
 }
 
 /// The response for a status: `errorfile` of the backend, then the frontend, then HAProxy's
@@ -1204,17 +1219,6 @@ async fn wait_body(
     }
 }
 
-/// What a response head counts for in the logs' byte count when it goes to an HTTP/2
-/// client whole: its size as HTTP/1 text (start line, header lines, blank line).
-fn h1_head_size(buf: &[u8], head: &ResponseHead) -> usize {
-    let lines: usize = head
-        .headers
-        .iter()
-        .map(|h| h.name.len() + h.value.len() + 4)
-        .sum();
-    "HTTP/1.1 200 \r\n".len() + head.reason.of(buf).len() + lines + 2
-}
-
 /// Sends a response head to the client exactly as the server wrote it (1xx interim
 /// responses, and the 101 that starts a tunnel).
 async fn forward_raw_head(
@@ -1336,7 +1340,7 @@ async fn local_reply(
     {
         return Err(Abort::new(b'C', TermPhase::Request, None));
     }
-    ctx.bytes_out += r.bytes.len() as u64;
+    ctx.bytes_out += page_htx_size(&r.bytes);
     ctx.status = Some(r.status);
     access_log::log_http(
         rt,
@@ -1806,7 +1810,6 @@ async fn forward(
                 None => (sbuf.data(), &*resp, None),
             };
             crate::stream_h2::h2_response(hbuf, hhead, reframed)
-                .map(|response| (response, h1_head_size(hbuf, hhead)))
         }
         _ => None,
     };
@@ -1836,6 +1839,11 @@ async fn forward(
         }
         None => sluice_http::write_response_head(sbuf.data(), resp, client_conn_hdr, &[], &mut out),
     }
+    // `%B` counts the head as HAProxy does, by its size in HTX, whatever went on the wire.
+    let head_htx = match &res_edited {
+        Some(e) => e.head.htx_size(&e.buf),
+        None => resp.htx_size(sbuf.data()),
+    };
     let n = resp.head_len;
     sbuf.consume(n);
     // The body bytes that came with the head go out in the same write: one syscall for a
@@ -1853,9 +1861,7 @@ async fn forward(
             }
         }
     }
-    let mut head_out = out.len();
-    if let (Some((response, size)), Conn::Pipe(pipe, _)) = (whole_head, &*client) {
-        head_out += size;
+    if let (Some(response), Conn::Pipe(pipe, _)) = (whole_head, &*client) {
         // A body of known length that is all here goes with the head: no trip through the
         // pipe for the usual small response.
         let data = (body.is_done() && matches!(resp.body, BodyKind::ContentLength(_)))
@@ -1882,7 +1888,9 @@ async fn forward(
     if w.is_err() {
         return Err(Abort::new(b'C', TermPhase::Data, None));
     }
-    ctx.bytes_out += head_out as u64;
+    // The body counts its data bytes (chunk framing excluded), as HTX holds them.
+    let counted = ctx.bytes_out + head_htx;
+    ctx.bytes_out = counted + body.htx_size();
 
     // ---- response body (both timeouts start afresh: writing the head may have waited on
     // a slow client, which is no reason to give up on the server)
@@ -1896,7 +1904,10 @@ async fn forward(
     loop {
         if approved == 0 && !body.is_done() && !sbuf.is_empty() {
             match body.feed(sbuf.data()) {
-                Ok(p) => approved = p.consumed,
+                Ok(p) => {
+                    approved = p.consumed;
+                    ctx.bytes_out = counted + body.htx_size();
+                }
                 Err(_) => return Err(Abort::new(b'S', TermPhase::Data, None)),
             }
         }
@@ -1927,7 +1938,7 @@ async fn forward(
             r = client.ready(Interest::WRITABLE), if c_write => {
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
                 match client.try_write(&sbuf.data()[..approved]) {
-                    Ok(n) => { sbuf.consume(n); approved -= n; ctx.bytes_out += n as u64; client_seen = Instant::now(); }
+                    Ok(n) => { sbuf.consume(n); approved -= n; client_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => return Err(Abort::new(b'C', TermPhase::Data, None)),
                 }

@@ -273,3 +273,85 @@ fn missing_values_and_request_variables_in_log_format() {
     );
     assert!(head.contains("x-r: <>"), "{head}");
 }
+
+/// A keep-alive backend answering each request with the raw response its path names.
+fn raw_responses_backend(responses: &'static [(&'static str, &'static [u8])]) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end + 4);
+                        let path = head.split(' ').nth(1).unwrap_or("/");
+                        let resp = responses
+                            .iter()
+                            .find(|(p, _)| *p == path)
+                            .map_or(responses[0].1, |(_, r)| *r);
+                        if s.write_all(resp).is_err() {
+                            return;
+                        }
+                    }
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `%B` is what HAProxy counts, the response's size in HTX rather than its bytes on the wire,
+/// side by side with HAProxy: servers' answers (with length, chunked, empty headers, a
+/// `Connection` header to drop), a deny page, a redirect and a 503.
+#[test]
+fn bytes_field_matches_haproxy() {
+    let hap = crate::require_haproxy!();
+    static RESPONSES: &[(&str, &[u8])] = &[
+        ("/a", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        ("/b", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"),
+        ("/c", b"HTTP/1.1 404 Not Found Here\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nno"),
+        ("/d", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n3\r\nabc\r\n0\r\n\r\n"),
+        ("/e", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Empty:\r\n\r\nok"),
+    ];
+    let bport = raw_responses_backend(RESPONSES);
+    let cfg = |port: u16| {
+        format!(
+            "global\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    http-request deny if {{ path /deny }}\n    http-request redirect location /x if {{ path /redir }}\n    use_backend none if {{ path /none }}\n    default_backend app\nbackend app\n    server s1 127.0.0.1:{bport}\nbackend none\n"
+        )
+    };
+    let sport = free_port();
+    let hport = free_port();
+    let s = Sluice::start(&cfg(sport), sport);
+    let h = crate::support::Haproxy::start(&hap, &cfg(hport), hport);
+    let paths = ["/a", "/b", "/c", "/d", "/e", "/deny", "/redir", "/none"];
+    for p in paths {
+        get(sport, p);
+        get(hport, p);
+    }
+    let bytes_by_path = |log: &str| -> Vec<(String, String)> {
+        paths
+            .iter()
+            .map(|p| {
+                let needle = format!("\"GET {p} HTTP/1.1\"");
+                let line = log.lines().find(|l| l.ends_with(&needle)).unwrap_or("");
+                let f: Vec<&str> = line.split(' ').collect();
+                (
+                    p.to_string(),
+                    format!("{} {}", f.get(5).unwrap_or(&"?"), f.get(6).unwrap_or(&"?")),
+                )
+            })
+            .collect()
+    };
+    let ours = bytes_by_path(&s.wait_output("\"GET /none HTTP/1.1\""));
+    let theirs = bytes_by_path(&h.wait_output("\"GET /none HTTP/1.1\""));
+    assert_eq!(ours, theirs);
+}

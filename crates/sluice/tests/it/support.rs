@@ -556,7 +556,9 @@ impl Haproxy {
             .arg("-f")
             .arg(&path)
             .current_dir(&dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.join("stdout.log")).expect("haproxy stdout file"),
+            ))
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn haproxy");
@@ -571,6 +573,17 @@ impl Haproxy {
             std::thread::park_timeout(Duration::from_millis(5));
         }
         h
+    }
+}
+
+impl Haproxy {
+    /// Waits until HAProxy's stdout (`log stdout`) contains `needle`.
+    pub fn wait_output(&self, needle: &str) -> String {
+        let path = self.dir.join("stdout.log");
+        wait_for(&format!("HAProxy output containing {needle:?}"), || {
+            let all = std::fs::read_to_string(&path).unwrap_or_default();
+            all.contains(needle).then_some(all)
+        })
     }
 }
 
