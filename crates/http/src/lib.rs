@@ -234,6 +234,20 @@ impl RequestHead {
         Self::default()
     }
 
+    /// The head's size as HAProxy counts it for `%U`: its size in HTX as received, before
+    /// any rule edits it (see [`ResponseHead::htx_size`]; the start line holds method, URI
+    /// and version).
+    pub fn htx_size(&self, buf: &[u8]) -> u64 {
+        let line = 20 + self.method_span.len() + self.uri.len() + self.version.as_bytes().len();
+        let headers: usize = self
+            .headers
+            .iter()
+            .filter(|h| !only_connection_options(h, buf))
+            .map(|h| h.name.len() + h.value.len())
+            .sum();
+        (line + headers + 1) as u64
+    }
+
     /// Whether the client asked to keep the connection: HTTP/1.1 unless `close`, HTTP/1.0
     /// only with `keep-alive` and no `close`.
     pub fn keep_alive(&self) -> bool {

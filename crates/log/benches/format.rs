@@ -47,6 +47,7 @@ fn main() {
         },
         status: 200,
         bytes_read: 18_342,
+        bytes_uploaded: 412,
         termination: *b"--VN",
         actconn: 120,
         feconn: 98,

@@ -56,6 +56,8 @@ pub struct LogFields<'a> {
     pub status: i32,
     /// Bytes sent to the client (`%B`).
     pub bytes_read: u64,
+    /// Bytes received from the client (`%U`).
+    pub bytes_uploaded: u64,
     /// Session state at disconnection (manual 8.5): httplog and clf print all four
     /// characters (`%tsc`), tcplog only the first two (`%ts`).
     pub termination: [u8; 4],
@@ -345,6 +347,7 @@ pub fn write_var(f: &LogFields, name: &str, out: &mut Vec<u8>) -> bool {
         "Ti" => write_i64(out, t.ti),
         "ST" => write_i64(out, i64::from(f.status)),
         "B" => write_u64(out, f.bytes_read),
+        "U" => write_u64(out, f.bytes_uploaded),
         "ts" => out.extend_from_slice(&f.termination[..2]),
         "tsc" => out.extend_from_slice(&f.termination),
         "ac" => write_u64(out, u64::from(f.actconn)),

@@ -64,6 +64,7 @@ fn fields<'a>(request_line: &'a [u8]) -> LogFields<'a> {
         },
         status: 200,
         bytes_read: 127,
+        bytes_uploaded: 0,
         termination: *b"----",
         actconn: 1,
         feconn: 1,

@@ -538,7 +538,14 @@ async fn one_request(
     }
     *first = false;
     ctx.t_request = Some(req_start.elapsed());
-    ctx.bytes_in = req.head_len as u64;
+    // `%U` counts as HAProxy does: the head's size in HTX as received, and the body's data
+    // bytes (those that came with the head now, the rest as they are forwarded).
+    ctx.head_in = req.htx_size(cbuf.data());
+    ctx.bytes_in = ctx.head_in + {
+        let mut body = BodyTracker::new(req.body);
+        let _ = body.feed(cbuf.data().get(req.head_len..).unwrap_or_default());
+        body.htx_size()
+    };
     keep_request_line(&mut ctx, cbuf.data(), req.head_len);
     if !fe.capture_request.is_empty() {
         let buf = cbuf.data();
@@ -654,6 +661,8 @@ pub struct LogCtx<'a> {
     pub server: Option<usize>,
     pub status: Option<u16>,
     pub bytes_in: u64,
+    /// `%U`'s share of the request head.
+    pub head_in: u64,
     pub bytes_out: u64,
     pub retries: u32,
     pub redispatched: bool,
@@ -704,6 +713,7 @@ impl<'a> LogCtx<'a> {
             server: None,
             status: None,
             bytes_in: 0,
+            head_in: 0,
             bytes_out: 0,
             retries: 0,
             redispatched: false,
@@ -1214,7 +1224,7 @@ async fn wait_body(
         };
         match r {
             Ok(0) | Err(_) => return Err(Abort::new(b'C', TermPhase::Request, None).head_read()),
-            Ok(n) => ctx.bytes_in += n as u64,
+            Ok(_) => {}
         }
     }
 }
@@ -1587,7 +1597,10 @@ async fn forward(
     loop {
         if approved == 0 && !req_body.is_done() && !cbuf.is_empty() {
             match req_body.feed(cbuf.data()) {
-                Ok(p) => approved = p.consumed,
+                Ok(p) => {
+                    approved = p.consumed;
+                    ctx.bytes_in = ctx.head_in + req_body.htx_size();
+                }
                 Err(_) => return Err(Abort::new(b'P', TermPhase::Data, Some(400))),
             }
         }
@@ -1638,7 +1651,7 @@ async fn forward(
                 if r.is_err() { return Err(Abort::new(b'C', TermPhase::Data, None)); }
                 match client.try_read_into(cbuf) {
                     Ok(0) => return Err(Abort::new(b'C', TermPhase::Data, None)),
-                    Ok(n) => { ctx.bytes_in += n as u64; client_seen = Instant::now(); }
+                    Ok(_) => { client_seen = Instant::now(); }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => return Err(Abort::new(b'C', TermPhase::Data, None)),
                 }

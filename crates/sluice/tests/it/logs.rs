@@ -355,3 +355,50 @@ fn bytes_field_matches_haproxy() {
     let theirs = bytes_by_path(&h.wait_output("\"GET /none HTTP/1.1\""));
     assert_eq!(ours, theirs);
 }
+
+/// `%U` too is HAProxy's count, side by side with it: the request head's size in HTX as
+/// received (before rules edit it, without a `close` Connection header), and the body's data
+/// bytes, chunk framing excluded; a denied request counts the body that came with it.
+#[test]
+fn uploaded_bytes_field_matches_haproxy() {
+    let hap = crate::require_haproxy!();
+    static RESPONSES: &[(&str, &[u8])] =
+        &[("/", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")];
+    let bport = raw_responses_backend(RESPONSES);
+    let cfg = |port: u16| {
+        format!(
+            "global\n    log stdout format raw local0\ndefaults\n    mode http\n    log global\n    log-format \"%ST %U %B %{{+Q}}r\"\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\nfrontend web\n    bind 127.0.0.1:{port}\n    http-request set-header x-added 12345 if {{ path /set }}\n    http-request deny if {{ path /deny }}\n    default_backend app\nbackend app\n    server s1 127.0.0.1:{bport}\n"
+        )
+    };
+    let sport = free_port();
+    let hport = free_port();
+    let s = Sluice::start(&cfg(sport), sport);
+    let h = crate::support::Haproxy::start(&hap, &cfg(hport), hport);
+    let requests: [&[u8]; 5] = [
+        b"GET /get HTTP/1.1\r\nhost: t\r\nuser-agent: test\r\n\r\n",
+        b"GET /set HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+        b"POST /post HTTP/1.1\r\nhost: t\r\ncontent-length: 11\r\n\r\nhello=world",
+        b"POST /chunked HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n6\r\nabcdef\r\n3\r\nxyz\r\n0\r\n\r\n",
+        b"POST /deny HTTP/1.1\r\nhost: t\r\ncontent-length: 5\r\n\r\nhello",
+    ];
+    for r in requests {
+        crate::support::raw(sport, r);
+        crate::support::raw(hport, r);
+    }
+    let fields = |log: &str| -> Vec<String> {
+        ["/get", "/set", "/post", "/chunked", "/deny"]
+            .iter()
+            .map(|p| {
+                let needle = format!(" {p} HTTP/1.1\"");
+                log.lines()
+                    .find(|l| l.ends_with(&needle))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    let ours = fields(&s.wait_output("/deny HTTP/1.1\""));
+    let theirs = fields(&h.wait_output("/deny HTTP/1.1\""));
+    assert_eq!(ours, theirs);
+    assert!(ours.iter().all(|l| !l.is_empty()), "{ours:?}");
+}
