@@ -10,6 +10,7 @@ use tokio::io::Interest;
 
 use crate::buffer::Buf;
 use crate::transport::Conn;
+use crate::wait_timer::WaitTimer;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RelayTimeouts {
@@ -94,6 +95,11 @@ pub async fn relay(
     let mut client_shut = false;
     let mut client_seen = Instant::now();
     let mut server_seen = client_seen;
+    // One timer for the whole relay: each message moves the deadlines on, and a timer
+    // registered and cancelled per message cost more than the forwarding itself.
+    let timer = tokio::time::sleep_until(client_seen.into());
+    tokio::pin!(timer);
+    let mut wait = WaitTimer::new();
     loop {
         // Half-close propagation once everything read from a side was delivered.
         if client_eof && cbuf.is_empty() && !server_shut {
@@ -145,14 +151,10 @@ pub async fn relay(
                 }
             }
         };
-        let sleep = async {
-            match deadline {
-                Some((at, _)) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        wait.arm(timer.as_mut(), deadline.map(|(at, _)| at));
 
         tokio::select! {
+            biased;
             r = client.ready(c_interest.unwrap_or(Interest::READABLE)), if c_interest.is_some() => {
                 let Ok(ready) = r else { res.end = RelayEnd::ClientError; return res; };
                 if c_write && ready.is_writable() {
@@ -189,11 +191,15 @@ pub async fn relay(
                     }
                 }
             }
-            _ = sleep => {
-                if let Some((_, end)) = deadline {
-                    res.end = end;
+            () = &mut timer, if wait.is_armed() => {
+                let now = wait.fired();
+                if let Some((at, end)) = deadline {
+                    if at <= now {
+                        res.end = end;
+                        return res;
+                    }
                 }
-                return res;
+                // Early: activity moved the deadline on; the next round arms it again.
             }
         }
         // Nothing left to do on either side (both read-closed with data drained) is handled

@@ -23,6 +23,7 @@ use crate::server_conn::{self, ConnectError};
 use crate::termination::{Term, TermPhase};
 use crate::transport::Conn;
 use crate::txn::{HttpTxn, TxnVars};
+use crate::wait_timer::WaitTimer;
 
 /// What a step of the exchange ended with when it cannot go on.
 struct Abort {
@@ -68,40 +69,6 @@ fn nearest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-/// One timer for a whole wait loop whose deadlines move on with activity: armed at the
-/// nearest deadline and only ever moved closer. When activity has pushed the deadlines
-/// later it fires early and is armed again then, instead of a timer registered and
-/// cancelled on every wake-up.
-struct WaitTimer {
-    armed: Option<Instant>,
-}
-
-impl WaitTimer {
-    fn new() -> Self {
-        WaitTimer { armed: None }
-    }
-
-    /// Arms `timer` for `next` unless it is armed for that or sooner.
-    fn arm(&mut self, timer: std::pin::Pin<&mut tokio::time::Sleep>, next: Option<Instant>) {
-        if let Some(n) = next {
-            if self.armed.is_none_or(|a| n < a) {
-                timer.reset(n.into());
-                self.armed = Some(n);
-            }
-        }
-    }
-
-    fn is_armed(&self) -> bool {
-        self.armed.is_some()
-    }
-
-    /// The timer fired: now, to hold the deadlines against (it may have fired early).
-    fn fired(&mut self) -> Instant {
-        self.armed = None;
-        Instant::now()
     }
 }
 

@@ -146,3 +146,47 @@ fn tcp_use_backend_routes_on_the_source_address() {
         assert_eq!(out, want, "from {src}");
     }
 }
+
+/// A session busy for several times its timeouts stays open: the timeouts count from the
+/// last activity, not from the start (the relay's one timer fires early and is re-armed).
+/// Once it falls silent, it is still closed by them.
+#[test]
+fn tcp_timeouts_count_from_the_last_activity() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        // Each connection (the start-up probe's too) echoes each message at once.
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut b = [0u8; 64];
+                while let Ok(n @ 1..) = s.read(&mut b) {
+                    if s.write_all(&b[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let port = free_port();
+    let cfg = format!(
+        "global\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 2s\n    timeout client 400ms\n    timeout server 400ms\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server a {a}\n"
+    );
+    let _s = Sluice::start(&cfg, port);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(DEADLINE)).unwrap();
+    // 12 exchanges 100 ms apart: 1.2 s in all, three times the timeouts.
+    for i in 0..12u8 {
+        // The pacing is the behaviour under test, not a synchronisation.
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
+        c.write_all(&[b'a' + i]).unwrap();
+        let mut b = [0u8; 1];
+        c.read_exact(&mut b).unwrap();
+        assert_eq!(b[0], b'a' + i, "echo {i} came back");
+    }
+    let mut b = [0u8; 1];
+    assert!(
+        matches!(c.read(&mut b), Ok(0)),
+        "the silent session is closed by the timeout"
+    );
+}
