@@ -3,7 +3,9 @@
 //! `timeout client|server` per side, `client-fin|server-fin` once a side half-closed, and
 //! `timeout tunnel` superseding both for the whole tunnel.
 
+use std::future::Future;
 use std::io;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::Interest;
@@ -100,6 +102,7 @@ pub async fn relay(
     let timer = tokio::time::sleep_until(client_seen.into());
     tokio::pin!(timer);
     let mut wait = WaitTimer::new();
+    let mut client_first = false;
     loop {
         // Half-close propagation once everything read from a side was delivered.
         if client_eof && cbuf.is_empty() && !server_shut {
@@ -153,45 +156,105 @@ pub async fn relay(
         };
         wait.arm(timer.as_mut(), deadline.map(|(at, _)| at));
 
-        tokio::select! {
-            biased;
-            r = client.ready(c_interest.unwrap_or(Interest::READABLE)), if c_interest.is_some() => {
-                let Ok(ready) = r else { res.end = RelayEnd::ClientError; return res; };
+        // Both sides and the timer are polled from one future, with no readiness future
+        // per wait; the side polled first alternates, so neither starves the other.
+        client_first = !client_first;
+        let wake = std::future::poll_fn(|cx| {
+            for client_turn in [client_first, !client_first] {
+                let (conn, interest) = if client_turn {
+                    (&mut *client, c_interest)
+                } else {
+                    (&mut *server, s_interest)
+                };
+                let Some(interest) = interest else { continue };
+                if let Poll::Ready(r) = conn.poll_ready(cx, interest) {
+                    return Poll::Ready(if client_turn {
+                        Wake::Client(r)
+                    } else {
+                        Wake::Server(r)
+                    });
+                }
+            }
+            if wait.is_armed() && timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            Poll::Pending
+        })
+        .await;
+        match wake {
+            Wake::Client(r) => {
+                let Ok(ready) = r else {
+                    res.end = RelayEnd::ClientError;
+                    return res;
+                };
                 if c_write && ready.is_writable() {
                     match client.try_write(sbuf.data()) {
-                        Ok(n) => { sbuf.consume(n); res.server_to_client += n as u64; client_seen = Instant::now(); }
+                        Ok(n) => {
+                            sbuf.consume(n);
+                            res.server_to_client += n as u64;
+                            client_seen = Instant::now();
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => { res.end = RelayEnd::ClientError; return res; }
+                        Err(_) => {
+                            res.end = RelayEnd::ClientError;
+                            return res;
+                        }
                     }
                 }
                 if c_read && (ready.is_readable() || ready.is_read_closed()) {
                     match client.try_read_into(cbuf) {
-                        Ok(0) => { client_eof = true; client_seen = Instant::now(); }
-                        Ok(_) => { client_seen = Instant::now(); }
+                        Ok(0) => {
+                            client_eof = true;
+                            client_seen = Instant::now();
+                        }
+                        Ok(_) => {
+                            client_seen = Instant::now();
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => { res.end = RelayEnd::ClientError; return res; }
+                        Err(_) => {
+                            res.end = RelayEnd::ClientError;
+                            return res;
+                        }
                     }
                 }
             }
-            r = server.ready(s_interest.unwrap_or(Interest::READABLE)), if s_interest.is_some() => {
-                let Ok(ready) = r else { res.end = RelayEnd::ServerError; return res; };
+            Wake::Server(r) => {
+                let Ok(ready) = r else {
+                    res.end = RelayEnd::ServerError;
+                    return res;
+                };
                 if s_write && ready.is_writable() {
                     match server.try_write(cbuf.data()) {
-                        Ok(n) => { cbuf.consume(n); res.client_to_server += n as u64; server_seen = Instant::now(); }
+                        Ok(n) => {
+                            cbuf.consume(n);
+                            res.client_to_server += n as u64;
+                            server_seen = Instant::now();
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => { res.end = RelayEnd::ServerError; return res; }
+                        Err(_) => {
+                            res.end = RelayEnd::ServerError;
+                            return res;
+                        }
                     }
                 }
                 if s_read && (ready.is_readable() || ready.is_read_closed()) {
                     match server.try_read_into(sbuf) {
-                        Ok(0) => { server_eof = true; server_seen = Instant::now(); }
-                        Ok(_) => { server_seen = Instant::now(); }
+                        Ok(0) => {
+                            server_eof = true;
+                            server_seen = Instant::now();
+                        }
+                        Ok(_) => {
+                            server_seen = Instant::now();
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => { res.end = RelayEnd::ServerError; return res; }
+                        Err(_) => {
+                            res.end = RelayEnd::ServerError;
+                            return res;
+                        }
                     }
                 }
             }
-            () = &mut timer, if wait.is_armed() => {
+            Wake::Timer => {
                 let now = wait.fired();
                 if let Some((at, end)) = deadline {
                     if at <= now {
@@ -208,6 +271,13 @@ pub async fn relay(
             return res;
         }
     }
+}
+
+/// What woke the relay.
+enum Wake {
+    Client(io::Result<tokio::io::Ready>),
+    Server(io::Result<tokio::io::Ready>),
+    Timer,
 }
 
 fn interest(read: bool, write: bool) -> Option<Interest> {

@@ -11,6 +11,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use sluice_tls::rustls;
@@ -196,7 +197,9 @@ impl TlsConn {
         Ok(n)
     }
 
-    async fn ready(&mut self, interest: Interest) -> io::Result<Ready> {
+    /// Decrypted bytes to read, or room for plaintext to write, as `interest` asks:
+    /// queued records go out first, and bytes from the socket are decrypted as they come.
+    fn poll_ready(&mut self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         loop {
             self.flush_nb()?;
             let mut r = Ready::EMPTY;
@@ -207,23 +210,28 @@ impl TlsConn {
                 r |= Ready::WRITABLE;
             }
             if !r.is_empty() {
-                return Ok(r);
+                return Poll::Ready(Ok(r));
             }
-            let mut want = if interest.is_readable() {
-                Interest::READABLE
-            } else {
-                Interest::WRITABLE
-            };
-            if self.tls.wants_write() {
-                want |= Interest::WRITABLE;
-            }
-            let got = self.tcp.ready(want).await?;
-            if interest.is_readable() && (got.is_readable() || got.is_read_closed()) {
-                match self.pull_nb() {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
+            let mut progress = false;
+            if interest.is_writable() || self.tls.wants_write() {
+                if let Poll::Ready(res) = self.tcp.poll_write_ready(cx) {
+                    res?;
+                    progress = true;
                 }
+            }
+            if interest.is_readable() {
+                if let Poll::Ready(res) = self.tcp.poll_read_ready(cx) {
+                    res?;
+                    match self.pull_nb() {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                    progress = true;
+                }
+            }
+            if !progress {
+                return Poll::Pending;
             }
         }
     }
@@ -255,10 +263,40 @@ impl Conn {
     /// Waits until the connection can be read (decrypted bytes, end of stream or an error)
     /// or written, as `interest` asks.
     pub async fn ready(&mut self, interest: Interest) -> io::Result<Ready> {
+        std::future::poll_fn(|cx| self.poll_ready(cx, interest)).await
+    }
+
+    /// [`Conn::ready`] as a poll. A loop waiting on two connections and a timer polls them
+    /// all from one `poll_fn` this way, with no readiness future per wait: each of those
+    /// queues a waiter under the socket's lock and takes it out again when dropped.
+    pub fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
         match self {
-            Conn::Plain(s) => s.ready(interest).await,
-            Conn::Tls(t) => t.ready(interest).await,
-            Conn::Pipe(p, _) => p.ready(interest).await,
+            Conn::Plain(s) => {
+                let mut r = Ready::EMPTY;
+                if interest.is_readable() {
+                    if let Poll::Ready(res) = s.poll_read_ready(cx) {
+                        res?;
+                        r |= Ready::READABLE;
+                    }
+                }
+                if interest.is_writable() {
+                    if let Poll::Ready(res) = s.poll_write_ready(cx) {
+                        res?;
+                        r |= Ready::WRITABLE;
+                    }
+                }
+                if r.is_empty() {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(Ok(r))
+                }
+            }
+            Conn::Tls(t) => t.poll_ready(cx, interest),
+            Conn::Pipe(p, _) => p.poll_ready(cx, interest),
         }
     }
 
@@ -359,7 +397,7 @@ impl Conn {
             Conn::Tls(t) => {
                 let mut rest = data;
                 while !rest.is_empty() {
-                    t.ready(Interest::WRITABLE).await?;
+                    std::future::poll_fn(|cx| t.poll_ready(cx, Interest::WRITABLE)).await?;
                     match t.try_write(rest) {
                         Ok(n) => rest = &rest[n..],
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
