@@ -38,8 +38,7 @@ trap cleanup EXIT
   echo "events { worker_connections 4096; }"
   echo "http {"
   echo "  access_log off;"
-  for t in body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/tmp-$t;"; done \
-    | sed 's/  body_temp_path/  client_body_temp_path/'
+  for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/tmp-$t;"; done
   echo "  keepalive_requests 10000000;"
   echo "  keepalive_timeout 300s;"
   echo "  default_type text/plain;"
