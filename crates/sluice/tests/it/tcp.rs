@@ -5,22 +5,28 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 
 use crate::support::{free_port, Sluice, DEADLINE};
 
-/// An echo server that answers `NAME:` + what it read, after the client half-closed.
-fn echo_server(name: &'static str) -> std::net::SocketAddr {
+/// A server on a free loopback port running `handle` on each connection in a thread of its
+/// own (the proxy's start-up probe arrives as a connection too).
+fn tcp_server(handle: impl Fn(TcpStream) + Send + Copy + 'static) -> std::net::SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let a = l.local_addr().unwrap();
     std::thread::spawn(move || {
         for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            std::thread::spawn(move || {
-                let mut got = Vec::new();
-                let _ = s.read_to_end(&mut got); // until the client's FIN arrives through the proxy
-                let _ = s.write_all(format!("{name}:").as_bytes());
-                let _ = s.write_all(&got);
-            });
+            let Ok(s) = s else { continue };
+            std::thread::spawn(move || handle(s));
         }
     });
     a
+}
+
+/// An echo server that answers `NAME:` + what it read, after the client half-closed.
+fn echo_server(name: &'static str) -> std::net::SocketAddr {
+    tcp_server(move |mut s| {
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got); // until the client's FIN arrives through the proxy
+        let _ = s.write_all(format!("{name}:").as_bytes());
+        let _ = s.write_all(&got);
+    })
 }
 
 fn tcp_cfg(port: u16, servers: &str, extra: &str) -> String {
@@ -152,20 +158,13 @@ fn tcp_use_backend_routes_on_the_source_address() {
 /// Once it falls silent, it is still closed by them.
 #[test]
 fn tcp_timeouts_count_from_the_last_activity() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        // Each connection (the start-up probe's too) echoes each message at once.
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            std::thread::spawn(move || {
-                let mut b = [0u8; 64];
-                while let Ok(n @ 1..) = s.read(&mut b) {
-                    if s.write_all(&b[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
+    // Echoes each message at once.
+    let a = tcp_server(|mut s| {
+        let mut b = [0u8; 64];
+        while let Ok(n @ 1..) = s.read(&mut b) {
+            if s.write_all(&b[..n]).is_err() {
+                break;
+            }
         }
     });
     let port = free_port();
