@@ -189,8 +189,8 @@ async fn stream(
     };
     let h1 = async {
         let fe = &rt.frontends[fe_id];
-        let start = crate::stream_http::StreamStart::h2_stream(accept_time);
-        crate::stream_http::serve(&rt, fe, Conn::Pipe(theirs, ssl), peer, start, None).await;
+        crate::stream_http::serve_h2_stream(&rt, fe, Conn::Pipe(theirs, ssl), peer, accept_time)
+            .await;
     };
     let (parts, body) = req.into_parts();
     let send = send_request(&ours, parts, body);

@@ -96,8 +96,7 @@ pub struct StreamStart {
     pub first: bool,
     /// The connection comes back from the idle set: its session rules already ran.
     pub resumed: bool,
-    /// The `tcp-request session` rules ran already: a resumed connection, or a stream of an
-    /// HTTP/2 connection (they run once per connection, as in HAProxy, not per stream).
+    /// The `tcp-request session` rules ran already: a resumed connection.
     pub session_checked: bool,
 }
 
@@ -111,14 +110,6 @@ impl StreamStart {
             first: true,
             resumed: false,
             session_checked: false,
-        }
-    }
-
-    /// A stream of an HTTP/2 connection whose session rules [`session_accepted`] passed.
-    pub fn h2_stream(accept_time: SystemTime) -> StreamStart {
-        StreamStart {
-            session_checked: true,
-            ..StreamStart::fresh(accept_time)
         }
     }
 }
@@ -278,6 +269,36 @@ pub async fn serve(
             return Served::Closed;
         }
     }
+}
+
+/// The one request of an HTTP/2 stream, which arrives over a pipe whose session rules ran
+/// already: no wait for a first byte (the stream writes its request before this looks) and
+/// no keep-alive loop. `one_request` runs inline rather than boxed: the stream's task is
+/// allocated for this request alone anyway, so one allocation serves both.
+pub async fn serve_h2_stream(
+    rt: &Runtime,
+    fe: &FrontendRt,
+    mut client: Conn,
+    peer: SocketAddr,
+    accept_time: SystemTime,
+) {
+    let ssl_info = client.take_ssl_info();
+    let now = Instant::now();
+    let mut conn = take_state(rt.bufsize);
+    conn.first = true;
+    conn.idle_since = now;
+    one_request(
+        rt,
+        fe,
+        &mut client,
+        peer,
+        accept_time,
+        now,
+        &mut conn,
+        ssl_info.as_deref(),
+    )
+    .await;
+    give_state(conn);
 }
 
 /// The origin form (`/path?query`) of an absolute-form target; `None` for other forms.
