@@ -21,7 +21,7 @@ static TOKEN: [bool; 256] = {
     t
 };
 
-pub(crate) fn is_token(c: u8) -> bool {
+pub fn is_token(c: u8) -> bool {
     TOKEN[c as usize]
 }
 

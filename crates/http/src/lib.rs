@@ -24,7 +24,7 @@ mod parse;
 mod write;
 
 pub use body::{BodyTracker, ChunkError, ChunkProgress, ChunkedDecoder};
-pub use chars::eq_lower;
+pub use chars::{eq_lower, is_token};
 pub use errpage::{error_page, error_page_htx, error_page_raw};
 pub use parse::{parse_request, parse_response, ErrorKind, ParseError};
 pub use write::{write_request_head, write_request_head_with, write_response_head};

@@ -76,14 +76,15 @@ struct Chan {
     before_head: usize,
 }
 
-/// A final response head in the form an HTTP/2 stream sends it, and how the body bytes that
-/// follow it in the pipe are framed (as HTTP/1: a length, chunks, or until the end).
+/// A final response head in the form an HTTP/2 stream sends it (its HPACK block), and how
+/// the body bytes that follow it in the pipe are framed (as HTTP/1: a length, chunks, or
+/// until the end).
 pub struct Head {
-    pub response: http::Response<()>,
+    pub block: Vec<u8>,
     pub body: BodyKind,
     /// The whole body of a `ContentLength` response, when it came with the head: nothing
     /// follows in the pipe then.
-    pub data: Option<bytes::Bytes>,
+    pub data: Option<Vec<u8>>,
 }
 
 /// What [`PipeEnd::poll_head_or_read`] found.
@@ -411,7 +412,7 @@ mod tests {
         let (a, b) = pair(None);
         b.write_all(b"interim").await.unwrap();
         b.put_head(Head {
-            response: http::Response::new(()),
+            block: vec![0x88],
             body: BodyKind::ContentLength(4),
             data: None,
         })
@@ -435,7 +436,7 @@ mod tests {
         drop(a);
         assert!(b
             .put_head(Head {
-                response: http::Response::new(()),
+                block: vec![0x88],
                 body: BodyKind::Empty,
                 data: None,
             })

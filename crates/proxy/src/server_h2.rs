@@ -9,10 +9,10 @@ use std::io;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
+use h2::{RecvStream, SendStream};
 use sluice_http::{parse_request, BodyKind, Limits, RequestHead};
 
 use crate::pipe::{self, PipeEnd};
-use crate::stream_h2::{fill, relay_chunked, send, write_h1_body};
 use crate::transport::Conn;
 
 /// HAProxy's `tune.h2.initial-window-size`.
@@ -214,4 +214,170 @@ async fn write_response(pipe: &PipeEnd, resp: http::Response<h2::RecvStream>) ->
         return Ok(());
     }
     write_h1_body(pipe, &mut body, chunked).await
+}
+
+// ---- HTTP/2 bodies over the `h2` crate's streams, to and from HTTP/1 bytes in a pipe
+
+/// Read size from the pipe when relaying a response body.
+const CHUNK: usize = 16 * 1024;
+/// The most a stream's last DATA may hold to be queued without reserving window first.
+const SEND_UNRESERVED: usize = 16 * 1024;
+
+/// Writes an HTTP/2 body into the pipe as HTTP/1: as is when its length is known, else
+/// chunked with the trailers in the last chunk. Window credit is given back as data leaves.
+pub(crate) async fn write_h1_body(
+    pipe: &PipeEnd,
+    body: &mut RecvStream,
+    chunked: bool,
+) -> std::io::Result<()> {
+    while let Some(data) = body.data().await {
+        let data = data.map_err(std::io::Error::other)?;
+        let n = data.len();
+        if chunked && n > 0 {
+            pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+            pipe.write_all(&data).await?;
+            pipe.write_all(b"\r\n").await?;
+        } else {
+            pipe.write_all(&data).await?;
+        }
+        let _ = body.flow_control().release_capacity(n);
+    }
+    if chunked {
+        let mut end = b"0\r\n".to_vec();
+        if let Some(trailers) = body.trailers().await.map_err(std::io::Error::other)? {
+            for (name, value) in &trailers {
+                end.extend_from_slice(name.as_str().as_bytes());
+                end.extend_from_slice(b": ");
+                end.extend_from_slice(value.as_bytes());
+                end.extend_from_slice(b"\r\n");
+            }
+        }
+        end.extend_from_slice(b"\r\n");
+        pipe.write_all(&end).await?;
+    }
+    Ok(())
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &v[start..end.max(start)]
+}
+
+/// Sends data within the stream's flow-control window.
+pub(crate) async fn send(
+    out: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+) -> std::io::Result<()> {
+    let to_io = |e: h2::Error| std::io::Error::other(e);
+    if data.is_empty() || (end && data.len() <= SEND_UNRESERVED) {
+        // A last small piece is queued as is: the codec sends it as the window allows, and
+        // what it holds meanwhile stays bounded (one such piece per stream). Most
+        // responses end this way, without a reserve-and-wait round.
+        return out.send_data(data, end).map_err(to_io);
+    }
+    while !data.is_empty() {
+        out.reserve_capacity(data.len());
+        let granted = match std::future::poll_fn(|cx| out.poll_capacity(cx)).await {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return Err(to_io(e)),
+            None => return Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        if granted == 0 {
+            continue;
+        }
+        let piece = data.split_to(granted.min(data.len()));
+        out.send_data(piece, end && data.is_empty())
+            .map_err(to_io)?;
+    }
+    Ok(())
+}
+
+/// Decodes a chunked HTTP/1 body into DATA frames, and its trailers into a trailing
+/// HEADERS frame (gRPC status travels there).
+pub(crate) async fn relay_chunked(
+    pipe: &PipeEnd,
+    out: &mut SendStream<Bytes>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
+    loop {
+        // a size line
+        let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+            if buf.len() > 1024 {
+                return Err(bad());
+            }
+            if fill(pipe, buf).await? == 0 {
+                return Err(bad());
+            }
+            continue;
+        };
+        let line = &buf[..eol];
+        let digits = line.split(|&b| b == b';').next().unwrap_or(b"");
+        let size = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .ok_or_else(bad)?;
+        buf.drain(..eol + 2);
+        if size == 0 {
+            // trailers until an empty line
+            let mut trailers = http::HeaderMap::new();
+            loop {
+                let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+                    if buf.len() > 16 * 1024 || fill(pipe, buf).await? == 0 {
+                        return Err(bad());
+                    }
+                    continue;
+                };
+                if eol == 0 {
+                    break;
+                }
+                if let Some(colon) = buf[..eol].iter().position(|&b| b == b':') {
+                    let name = http::HeaderName::from_bytes(trim(&buf[..colon]));
+                    let value = http::HeaderValue::from_bytes(trim(&buf[colon + 1..eol]));
+                    if let (Ok(n), Ok(v)) = (name, value) {
+                        trailers.append(n, v);
+                    }
+                }
+                buf.drain(..eol + 2);
+            }
+            return if trailers.is_empty() {
+                send(out, Bytes::new(), true).await
+            } else {
+                out.send_trailers(trailers).map_err(std::io::Error::other)
+            };
+        }
+        let mut left = size;
+        while left > 0 {
+            if buf.is_empty() && fill(pipe, buf).await? == 0 {
+                return Err(bad());
+            }
+            let take = left.min(buf.len());
+            send(out, Bytes::copy_from_slice(&buf[..take]), false).await?;
+            buf.drain(..take);
+            left -= take;
+        }
+        // the CRLF after the chunk data
+        while buf.len() < 2 {
+            if fill(pipe, buf).await? == 0 {
+                return Err(bad());
+            }
+        }
+        if &buf[..2] != b"\r\n" {
+            return Err(bad());
+        }
+        buf.drain(..2);
+    }
+}
+
+/// Appends the pipe's next bytes to `buf`; 0 at end of stream.
+pub(crate) async fn fill(pipe: &PipeEnd, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    pipe.read_append(buf, CHUNK).await
 }

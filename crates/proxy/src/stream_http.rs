@@ -1801,16 +1801,21 @@ async fn forward(
         && !resp.conn_close
         && (resp.version == Version::Http11 || resp.conn_keep_alive);
     let mut out = take_vec();
-    // An HTTP/2 client gets the head whole, ready for its HEADERS frame.
-    // An HTTP/2 client gets the head whole, ready for its HEADERS frame (handed over below,
-    // with the body when all of it came along).
+    // An HTTP/2 client gets the head whole, HPACK-encoded for its HEADERS frame (handed
+    // over below, with the body when all of it came along).
     let whole_head = match client {
         Conn::Pipe(..) => {
             let (hbuf, hhead, reframed) = match &res_edited {
                 Some(e) => (&e.buf[..], &e.head, e.framing_changed.then_some(resp.body)),
                 None => (sbuf.data(), &*resp, None),
             };
-            crate::stream_h2::h2_response(hbuf, hhead, reframed)
+            let mut block = take_vec();
+            if crate::mux_h2::encode_response_head(hbuf, hhead, reframed, &mut block) {
+                Some(block)
+            } else {
+                give_vec(block);
+                None
+            }
         }
         _ => None,
     };
@@ -1862,16 +1867,13 @@ async fn forward(
             }
         }
     }
-    if let (Some(response), Conn::Pipe(pipe, _)) = (whole_head, &*client) {
+    if let (Some(block), Conn::Pipe(pipe, _)) = (whole_head, &*client) {
         // A body of known length that is all here goes with the head: no trip through the
         // pipe for the usual small response.
         let data = (body.is_done() && matches!(resp.body, BodyKind::ContentLength(_)))
-            .then(|| bytes::Bytes::copy_from_slice(&out));
-        if data.is_some() {
-            out.clear();
-        }
+            .then(|| std::mem::replace(&mut out, take_vec()));
         let head = crate::pipe::Head {
-            response,
+            block,
             body: resp.body,
             data,
         };

@@ -123,7 +123,7 @@ async fn session(a: Box<Accepted>) {
     let h2 = fe.mode == Mode::Http && (h2_bind || conn.alpn() == Some(b"h2"));
     match fe.mode {
         Mode::Http if h2 => {
-            Box::pin(crate::stream_h2::serve(rt.clone(), fe_id, conn, peer, now)).await
+            Box::pin(crate::mux_h2::serve(rt.clone(), fe_id, conn, peer, now)).await
         }
         Mode::Http => {
             let start = StreamStart::fresh(now);

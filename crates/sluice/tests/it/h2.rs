@@ -528,3 +528,265 @@ fn h2c_session_reject_closes_the_connection() {
         );
     });
 }
+
+/// Big bodies both ways, past every window: a 1 MiB upload with and without a length, and
+/// three 300 KB downloads at once (framed by length, chunked, and by the server's close),
+/// all on one connection whose window they share.
+#[test]
+fn h2c_large_bodies_flow_through_the_windows() {
+    let echo = Backend::start("echo", Behaviour::EchoBody);
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut by_length = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+        big.len()
+    )
+    .into_bytes();
+    by_length.extend_from_slice(&big);
+    let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for piece in big.chunks(70_000) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let mut until_close = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+    until_close.extend_from_slice(&big);
+    let backends = [
+        Backend::start("len", Behaviour::Raw(by_length)),
+        Backend::start("chunk", Behaviour::Raw(chunked)),
+        Backend::start("close", Behaviour::Raw(until_close)),
+    ];
+    let port = free_port();
+    let mut cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    use_backend echo if {{ path_beg /echo }}\n",
+        defaults("http")
+    );
+    for b in ["len", "chunk", "close"] {
+        cfg.push_str(&format!("    use_backend {b} if {{ path_beg /{b} }}\n"));
+    }
+    cfg.push_str(&format!("backend echo\n{}", servers(&[&echo], "")));
+    for (name, be) in ["len", "chunk", "close"].iter().zip(&backends) {
+        cfg.push_str(&format!("backend {name}\n{}", servers(&[be], "")));
+    }
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let mut send = connect(port, None).await;
+        let upload: Vec<u8> = (0..1_048_576u32).map(|i| (i % 253) as u8).collect();
+        let sum: u64 = upload.iter().map(|&b| u64::from(b)).sum();
+        let want = format!("len={} sum={sum}\n", upload.len());
+        let len = upload.len().to_string();
+        for headers in [vec![("content-length", len.as_str())], vec![]] {
+            let r = request(&mut send, "POST", "/echo", &headers, Some(&upload)).await;
+            assert_eq!(r.status, 200);
+            assert_eq!(String::from_utf8_lossy(&r.body), want, "{headers:?}");
+        }
+        let (a, b, c) = tokio::join!(
+            request(&mut send.clone(), "GET", "/len", &[], None),
+            request(&mut send.clone(), "GET", "/chunk", &[], None),
+            request(&mut send.clone(), "GET", "/close", &[], None),
+        );
+        for r in [a, b, c] {
+            assert_eq!(r.status, 200);
+            assert!(r.body == big, "a body of {} bytes came back", r.body.len());
+        }
+    });
+}
+
+/// Writes one frame.
+fn raw_frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+    sluice_h2::frame::write_head(out, payload.len(), kind, flags, stream);
+    out.extend_from_slice(payload);
+}
+
+/// A request header block (literal fields, as any encoder may send them).
+fn raw_request_block(path: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (n, v) in [
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":authority", "test.example"),
+        (":path", path),
+    ]
+    .iter()
+    .chain(extra)
+    {
+        sluice_h2::hpack::encode_field(&mut b, n.as_bytes(), v.as_bytes());
+    }
+    b
+}
+
+/// A client that speaks frames by hand, for what a well-behaved client library never sends.
+struct RawH2 {
+    tcp: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawH2 {
+    async fn connect(port: u16) -> RawH2 {
+        use tokio::io::AsyncWriteExt;
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let mut hello = sluice_h2::frame::PREFACE.to_vec();
+        sluice_h2::frame::write_settings(&mut hello, &[]);
+        tcp.write_all(&hello).await.unwrap();
+        RawH2 {
+            tcp,
+            buf: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        // The server may have closed already; what it sent is still there to read.
+        let _ = self.tcp.write_all(bytes).await;
+    }
+
+    /// The next frame (head, payload); `None` once the server closed.
+    async fn frame(&mut self) -> Option<(sluice_h2::frame::Head, Vec<u8>)> {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if self.buf.len() >= 9 {
+                let h = sluice_h2::frame::Head::parse(self.buf[..9].try_into().unwrap());
+                let end = 9 + h.len as usize;
+                if self.buf.len() >= end {
+                    let payload = self.buf[9..end].to_vec();
+                    self.buf.drain(..end);
+                    return Some((h, payload));
+                }
+            }
+            let mut chunk = [0u8; 16384];
+            let n = tokio::time::timeout(Duration::from_secs(10), self.tcp.read(&mut chunk))
+                .await
+                .expect("a frame or the close in time")
+                .unwrap_or(0);
+            if n == 0 {
+                return None;
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Frames until one of `kind` (skipping SETTINGS, WINDOW_UPDATE and the like).
+    async fn until(&mut self, kind: u8) -> Option<(sluice_h2::frame::Head, Vec<u8>)> {
+        loop {
+            let f = self.frame().await?;
+            if f.0.kind == kind {
+                return Some(f);
+            }
+        }
+    }
+}
+
+/// What a client library never sends: PING is answered with its payload; a malformed
+/// request (an upper-case name) resets its stream and the connection goes on; a head over
+/// `tune.bufsize` is answered 431; a second preface byte that is wrong closes at once; a
+/// flood of CONTINUATION frames and a run of streams reset before their answer
+/// (CVE-2023-44487) each end the connection with GOAWAY ENHANCE_YOUR_CALM.
+#[test]
+fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
+    use sluice_h2::frame::{code, flag, kind};
+    let be = Backend::start("app", Behaviour::Hello);
+    let silent = Backend::start("silent", Behaviour::Silent);
+    let port = free_port();
+    let cfg = format!(
+        "global\n    tune.bufsize 4096\n{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    use_backend silent if {{ path_beg /silent }}\n    default_backend be\nbackend be\n{}backend silent\n{}",
+        defaults("http"),
+        servers(&[&be], ""),
+        servers(&[&silent], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let mut c = RawH2::connect(port).await;
+        let mut out = Vec::new();
+        raw_frame(&mut out, kind::PING, 0, 0, b"pingpong");
+        raw_frame(
+            &mut out,
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            1,
+            &raw_request_block("/", &[("X-Upper", "no")]),
+        );
+        raw_frame(
+            &mut out,
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            3,
+            &raw_request_block("/", &[("x-big", &"b".repeat(5000))]),
+        );
+        raw_frame(
+            &mut out,
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            5,
+            &raw_request_block("/", &[]),
+        );
+        c.send(&out).await;
+        let (h, p) = c.until(kind::PING).await.unwrap();
+        assert!(h.has(flag::ACK));
+        assert_eq!(p, b"pingpong");
+        let (h, p) = c.until(kind::RST_STREAM).await.unwrap();
+        assert_eq!((h.stream, p), (1, code::PROTOCOL_ERROR.to_be_bytes().to_vec()));
+        let mut statuses = Vec::new();
+        while statuses.len() < 2 {
+            let (h, p) = c.until(kind::HEADERS).await.unwrap();
+            let mut status = String::new();
+            sluice_h2::hpack::Decoder::new(4096)
+                .decode(&p, |n, v| {
+                    if n == b":status" {
+                        status = String::from_utf8_lossy(v).into_owned();
+                    }
+                })
+                .unwrap();
+            statuses.push((h.stream, status));
+        }
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            vec![(3, "431".to_string()), (5, "200".to_string())]
+        );
+
+        // a flood of CONTINUATION frames
+        let mut c = RawH2::connect(port).await;
+        let mut out = Vec::new();
+        raw_frame(&mut out, kind::HEADERS, 0, 1, &raw_request_block("/", &[]));
+        for _ in 0..40 {
+            raw_frame(&mut out, kind::CONTINUATION, 0, 1, &[0x40; 1000]);
+        }
+        c.send(&out).await;
+        let (_, p) = c.until(kind::GOAWAY).await.expect("GOAWAY");
+        assert_eq!(p[4..8], code::ENHANCE_YOUR_CALM.to_be_bytes());
+        assert!(c.until(kind::GOAWAY).await.is_none(), "then it closes");
+
+        // rapid reset: streams opened and reset before their answer
+        let mut c = RawH2::connect(port).await;
+        let mut out = Vec::new();
+        for i in 0..300u32 {
+            let id = 2 * i + 1;
+            raw_frame(
+                &mut out,
+                kind::HEADERS,
+                flag::END_HEADERS | flag::END_STREAM,
+                id,
+                &raw_request_block("/silent", &[]),
+            );
+            raw_frame(&mut out, kind::RST_STREAM, 0, id, &code::CANCEL.to_be_bytes());
+        }
+        c.send(&out).await;
+        let (_, p) = c.until(kind::GOAWAY).await.expect("GOAWAY");
+        assert_eq!(p[4..8], code::ENHANCE_YOUR_CALM.to_be_bytes());
+
+        // not HTTP/2 at all
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        tcp.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut got))
+            .await
+            .expect("closed in time");
+        // our SETTINGS went out first; nothing answers the request
+        assert!(!got.windows(4).any(|w| w == b"HTTP"), "{got:?}");
+    });
+}
