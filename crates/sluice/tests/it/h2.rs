@@ -536,11 +536,8 @@ fn h2c_session_reject_closes_the_connection() {
 fn h2c_large_bodies_flow_through_the_windows() {
     let echo = Backend::start("echo", Behaviour::EchoBody);
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let mut by_length = format!(
-        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
-        big.len()
-    )
-    .into_bytes();
+    let mut by_length =
+        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", big.len()).into_bytes();
     by_length.extend_from_slice(&big);
     let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     for piece in big.chunks(70_000) {
@@ -580,10 +577,11 @@ fn h2c_large_bodies_flow_through_the_windows() {
             assert_eq!(r.status, 200);
             assert_eq!(String::from_utf8_lossy(&r.body), want, "{headers:?}");
         }
+        let (mut s1, mut s2, mut s3) = (send.clone(), send.clone(), send.clone());
         let (a, b, c) = tokio::join!(
-            request(&mut send.clone(), "GET", "/len", &[], None),
-            request(&mut send.clone(), "GET", "/chunk", &[], None),
-            request(&mut send.clone(), "GET", "/close", &[], None),
+            request(&mut s1, "GET", "/len", &[], None),
+            request(&mut s2, "GET", "/chunk", &[], None),
+            request(&mut s3, "GET", "/close", &[], None),
         );
         for r in [a, b, c] {
             assert_eq!(r.status, 200);
@@ -610,7 +608,19 @@ fn raw_request_block(path: &str, extra: &[(&str, &str)]) -> Vec<u8> {
     .iter()
     .chain(extra)
     {
-        sluice_h2::hpack::encode_field(&mut b, n.as_bytes(), v.as_bytes());
+        // literal without indexing, new name, as the name is (`encode_field` would
+        // lower-case it)
+        b.push(0);
+        b.push(n.len() as u8);
+        b.extend_from_slice(n.as_bytes());
+        if v.len() < 127 {
+            b.push(v.len() as u8);
+        } else {
+            // a 7-bit prefix integer (RFC 7541 5.1); values here stay under 2^14
+            let rest = v.len() - 127;
+            b.extend_from_slice(&[127, (rest & 0x7f) as u8 | 0x80, (rest >> 7) as u8]);
+        }
+        b.extend_from_slice(v.as_bytes());
     }
     b
 }
@@ -726,7 +736,10 @@ fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
         assert!(h.has(flag::ACK));
         assert_eq!(p, b"pingpong");
         let (h, p) = c.until(kind::RST_STREAM).await.unwrap();
-        assert_eq!((h.stream, p), (1, code::PROTOCOL_ERROR.to_be_bytes().to_vec()));
+        assert_eq!(
+            (h.stream, p),
+            (1, code::PROTOCOL_ERROR.to_be_bytes().to_vec())
+        );
         let mut statuses = Vec::new();
         while statuses.len() < 2 {
             let (h, p) = c.until(kind::HEADERS).await.unwrap();
@@ -770,7 +783,13 @@ fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
                 id,
                 &raw_request_block("/silent", &[]),
             );
-            raw_frame(&mut out, kind::RST_STREAM, 0, id, &code::CANCEL.to_be_bytes());
+            raw_frame(
+                &mut out,
+                kind::RST_STREAM,
+                0,
+                id,
+                &code::CANCEL.to_be_bytes(),
+            );
         }
         c.send(&out).await;
         let (_, p) = c.until(kind::GOAWAY).await.expect("GOAWAY");
@@ -781,7 +800,9 @@ fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
             .await
             .unwrap();
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        tcp.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        tcp.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
         let mut got = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut got))
             .await
