@@ -303,6 +303,37 @@ mod tests {
         assert_eq!(d.table.len(), 3);
     }
 
+    /// Random blocks (a fixed xorshift sequence, some built from valid pieces) decode or
+    /// fail cleanly, never panic, and keep the table within its size.
+    #[test]
+    fn random_blocks_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut d = Decoder::new(256);
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let block: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    // bias toward small indexes and short lengths, so fields decode
+                    match r % 4 {
+                        0 => 0x40 | (r >> 8) as u8 & 0x3f,
+                        1 => (r >> 8) as u8 & 0x0f,
+                        _ => (r >> 8) as u8,
+                    }
+                })
+                .collect();
+            let mut n = 0;
+            let _ = d.decode(&block, |_, _| n += 1);
+            assert!(d.size <= d.max);
+        }
+    }
+
     #[test]
     fn bad_blocks_are_refused() {
         let mut d = Decoder::new(4096);
