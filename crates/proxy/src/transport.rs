@@ -25,7 +25,7 @@ use crate::pipe::PipeEnd;
 pub enum Conn {
     Plain(TcpStream),
     Tls(Box<TlsConn>),
-    /// One HTTP/2 stream, seen by the HTTP/1 stream as a connection (see `stream_h2`), with
+    /// One HTTP/2 stream, seen by the HTTP/1 stream as a connection (see `mux_h2`), with
     /// the TLS facts of the real connection.
     Pipe(PipeEnd, Option<Box<sluice_tls::ConnInfo>>),
 }
