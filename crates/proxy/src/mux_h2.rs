@@ -359,6 +359,12 @@ struct Mux {
     closing_since: Option<Instant>,
 }
 
+impl Drop for Mux {
+    fn drop(&mut self) {
+        give_vec(std::mem::take(&mut self.wbuf));
+    }
+}
+
 impl Mux {
     fn new(
         rt: Arc<Runtime>,
@@ -428,7 +434,9 @@ impl Mux {
         loop {
             let mut progress = false;
             // ---- frames from the client
-            if !self.closing && !self.draining && self.wbuf.len() - self.wpos < WRITE_HIGH {
+            // Still read after the client's GOAWAY: its streams in progress need its
+            // WINDOW_UPDATE frames.
+            if !self.closing && self.wbuf.len() - self.wpos < WRITE_HIGH {
                 match client.poll_read_ready(cx) {
                     Poll::Ready(Ok(())) => match client.try_read_into(&mut self.rbuf) {
                         Ok(0) => {
@@ -525,6 +533,10 @@ impl Mux {
         if progress {
             self.wbuf.clear();
             self.wpos = 0;
+            if self.streams.is_empty() {
+                // An idle connection holds no output buffer.
+                give_vec(std::mem::take(&mut self.wbuf));
+            }
         }
         if client.is_tls() {
             match Pin::new(&mut *client).poll_flush(cx) {
