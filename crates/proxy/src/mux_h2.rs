@@ -489,11 +489,18 @@ impl Mux {
         } else {
             None
         };
+        // One timer, moved only when a deadline comes closer or it fires early (the idle
+        // deadline moves on with every stream), rather than re-armed on every stream.
         if let Some(d) = deadline {
-            if timer.deadline() != d {
+            if d < timer.deadline() {
                 timer.as_mut().reset(d);
             }
             if timer.as_mut().poll(cx).is_ready() {
+                if d > Instant::now() {
+                    timer.as_mut().reset(d);
+                    let _ = timer.as_mut().poll(cx);
+                    return Poll::Pending;
+                }
                 if self.closing_since.is_some() || !self.preface {
                     return Poll::Ready(());
                 }
@@ -549,6 +556,10 @@ impl Mux {
 
     /// Takes every whole frame in the read buffer.
     fn process_input(&mut self) -> Result<(), ConnError> {
+        if self.wbuf.capacity() == 0 {
+            // Given back while idle; frames are about to be answered.
+            self.wbuf = take_vec();
+        }
         let mut rbuf = std::mem::replace(&mut self.rbuf, Buf::new(READ_BUF));
         let r = self.frames(&mut rbuf);
         rbuf.compact();
