@@ -804,7 +804,7 @@ impl Mux {
         st.credit += padding;
         if !data.is_empty() {
             if st.req_chunked {
-                let mut size = [0u8; 16];
+                let mut size = [0u8; 18];
                 let n = hex(&mut size, data.len());
                 st.queue_request(&size[..n], 0);
                 st.queue_request(data, data.len() as i64);
@@ -1410,7 +1410,7 @@ fn parse_hex(digits: &[u8]) -> Option<u64> {
 }
 
 /// Writes `n` in hex followed by CRLF; the length written.
-fn hex(out: &mut [u8; 16], mut n: usize) -> usize {
+fn hex(out: &mut [u8; 18], mut n: usize) -> usize {
     let mut digits = [0u8; 16];
     let mut len = 0;
     loop {
@@ -1704,11 +1704,13 @@ mod tests {
 
     #[test]
     fn hex_sizes() {
-        let mut b = [0u8; 16];
+        let mut b = [0u8; 18];
         let n = hex(&mut b, 0x1a2f);
         assert_eq!(&b[..n], b"1a2f\r\n");
         let n = hex(&mut b, 0);
         assert_eq!(&b[..n], b"0\r\n");
+        let n = hex(&mut b, usize::MAX);
+        assert_eq!(&b[..n], b"ffffffffffffffff\r\n");
         assert_eq!(parse_hex(b"1A2f"), Some(0x1a2f));
         assert_eq!(parse_hex(b"zz"), None);
         assert_eq!(parse_hex(b""), None);
