@@ -811,3 +811,38 @@ fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
         assert!(!got.windows(4).any(|w| w == b"HTTP"), "{got:?}");
     });
 }
+
+/// A client that grants 1 KiB windows (its SETTINGS, before any stream): a 200 KB answer is
+/// paced by its WINDOW_UPDATE frames, none of it lost or sent ahead of the window (the
+/// client's codec would fail the connection on a flow-control violation).
+#[test]
+fn h2c_a_small_client_window_paces_the_answer() {
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 249) as u8).collect();
+    let mut raw = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", big.len()).into_bytes();
+    raw.extend_from_slice(&big);
+    let be = Backend::start("big", Behaviour::Raw(raw));
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port} proto h2\n    default_backend be\nbackend be\n{}",
+        defaults("http"),
+        servers(&[&be], "")
+    );
+    let _s = Sluice::start(&cfg, port);
+    runtime().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (send, conn) = h2::client::Builder::new()
+            .initial_window_size(1024)
+            .handshake::<_, Bytes>(tcp)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut send = send.ready().await.unwrap();
+        let r = request(&mut send, "GET", "/", &[], None).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body == big, "a body of {} bytes came back", r.body.len());
+    });
+}
