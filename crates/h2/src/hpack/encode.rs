@@ -53,16 +53,36 @@ pub fn encode_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(value);
 }
 
+/// The longest static-table name.
+const MAX_NAME: usize = 27;
+/// The most static-table names of one length.
+const PER_LEN: usize = 8;
+
+/// The static-table indexes of the regular header names (15 on: each name once), by name
+/// length; 0 ends a list. Built at compile time, so a lookup compares a handful of names.
+const BY_LEN: [[u8; PER_LEN]; MAX_NAME + 1] = {
+    let mut t = [[0u8; PER_LEN]; MAX_NAME + 1];
+    let mut i = 14;
+    while i < STATIC.len() {
+        let len = STATIC[i].0.len();
+        let mut k = 0;
+        while t[len][k] != 0 {
+            k += 1;
+        }
+        t[len][k] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// The static-table index of a regular header name, whatever its case.
 fn static_name(name: &[u8]) -> Option<usize> {
-    // Names from 15 (`accept-charset`) on are regular headers, each once.
-    let first = name.first()?.to_ascii_lowercase();
-    STATIC
+    let candidates = BY_LEN.get(name.len())?;
+    candidates
         .iter()
-        .enumerate()
-        .skip(14)
-        .find(|(_, (n, _))| n.len() == name.len() && n[0] == first && n.eq_ignore_ascii_case(name))
-        .map(|(i, _)| i + 1)
+        .take_while(|&&i| i != 0)
+        .map(|&i| usize::from(i))
+        .find(|&i| STATIC[i - 1].0.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
@@ -107,6 +127,16 @@ mod tests {
         out.clear();
         encode_field(&mut out, b"date", b"x");
         assert_eq!(out, [0x0f, 0x12, 0x01, b'x']);
+    }
+
+    /// The length buckets hold every regular name, and nothing else.
+    #[test]
+    fn every_static_name_is_found_by_its_bucket() {
+        for (i, (n, _)) in STATIC.iter().enumerate().skip(14) {
+            assert_eq!(static_name(n), Some(i + 1));
+            assert_eq!(static_name(&n.to_ascii_uppercase()), Some(i + 1));
+        }
+        assert_eq!(static_name(&[b'a'; 40]), None);
     }
 
     #[test]
