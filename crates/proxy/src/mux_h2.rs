@@ -1429,7 +1429,8 @@ fn hex(out: &mut [u8; 18], mut n: usize) -> usize {
     len + 2
 }
 
-fn trim(v: &[u8]) -> &[u8] {
+/// `v` without leading and trailing whitespace.
+pub(crate) fn trim(v: &[u8]) -> &[u8] {
     let start = v
         .iter()
         .position(|b| !b.is_ascii_whitespace())

@@ -12,6 +12,7 @@ use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use sluice_http::{parse_request, BodyKind, Limits, RequestHead};
 
+use crate::mux_h2::trim;
 use crate::pipe::{self, PipeEnd};
 use crate::transport::Conn;
 
@@ -256,18 +257,6 @@ pub(crate) async fn write_h1_body(
         pipe.write_all(&end).await?;
     }
     Ok(())
-}
-
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &v[start..end.max(start)]
 }
 
 /// Sends data within the stream's flow-control window.

@@ -55,8 +55,17 @@ fn write_int(out: &mut Vec<u8>, high: u8, n: u8, v: usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Bytes from hex digits, spaces and line breaks ignored (as the RFC prints them).
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
 
     /// RFC 7541 C.1: 10 and 1337 with a 5-bit prefix, 42 with an 8-bit one.
     #[test]
