@@ -124,6 +124,8 @@ struct Stream {
     req_open: bool,
     /// The request body goes to the HTTP/1 side chunked (no `content-length`).
     req_chunked: bool,
+    /// What the request's `content-length` says is still to come.
+    req_left: Option<u64>,
     /// Request bytes the pipe had no room for yet.
     req_pending: Vec<u8>,
     /// Window credit owed for the bytes in `req_pending`, given once they are in the pipe.
@@ -163,7 +165,8 @@ struct ReqScratch {
     lines: Vec<u8>,
     cookies: Vec<u8>,
     has_host: bool,
-    has_length: bool,
+    /// The `content-length`, which the DATA frames must add up to (RFC 9113 8.1.1).
+    length: Option<u64>,
     size: usize,
     too_large: bool,
     malformed: bool,
@@ -185,7 +188,7 @@ impl ReqScratch {
         self.lines.clear();
         self.cookies.clear();
         self.has_host = false;
-        self.has_length = false;
+        self.length = None;
         self.size = 0;
         self.too_large = false;
         self.malformed = false;
@@ -252,7 +255,20 @@ impl ReqScratch {
                 return;
             }
             b"host" => self.has_host = true,
-            b"content-length" => self.has_length = true,
+            b"content-length" => {
+                let n = std::str::from_utf8(value)
+                    .ok()
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse::<u64>().ok());
+                match (n, self.length) {
+                    (Some(n), None) => self.length = Some(n),
+                    (Some(n), Some(m)) if n == m => {}
+                    _ => {
+                        self.malformed = true;
+                        return;
+                    }
+                }
+            }
             _ => {}
         }
         self.lines.extend_from_slice(name);
@@ -265,6 +281,10 @@ impl ReqScratch {
     /// follow (then a body without a length goes chunked).
     fn write_request(&self, out: &mut Vec<u8>, body: bool) -> bool {
         if self.seen & SEEN_METHOD == 0 || self.method.is_empty() {
+            return false;
+        }
+        // A request that ends with its head cannot have promised a body.
+        if !body && self.length.is_some_and(|n| n > 0) {
             return false;
         }
         let connect = self.method == b"CONNECT";
@@ -306,7 +326,7 @@ impl ReqScratch {
             out.extend_from_slice(&self.cookies);
             out.extend_from_slice(b"\r\n");
         }
-        if body && !self.has_length {
+        if body && self.length.is_none() {
             out.extend_from_slice(b"transfer-encoding: chunked\r\n");
         }
         out.extend_from_slice(b"\r\n");
@@ -802,6 +822,18 @@ impl Mux {
         }
         st.recv_window -= flow;
         st.credit += padding;
+        let end = h.has(flag::END_STREAM);
+        if let Some(left) = st.req_left.as_mut() {
+            let n = data.len() as u64;
+            if n > *left || (end && n != *left) {
+                // More or less than the `content-length` said: malformed (RFC 9113 8.1.1).
+                frame::write_rst(&mut self.wbuf, h.stream, code::PROTOCOL_ERROR);
+                self.streams.swap_remove(i);
+                self.stream_gone();
+                return Ok(());
+            }
+            *left -= n;
+        }
         if !data.is_empty() {
             if st.req_chunked {
                 let mut size = [0u8; 18];
@@ -813,7 +845,7 @@ impl Mux {
                 st.queue_request(data, data.len() as i64);
             }
         }
-        if h.has(flag::END_STREAM) {
+        if end {
             st.end_request(None);
         }
         Ok(())
@@ -882,7 +914,11 @@ impl Mux {
                 // was is a connection error.
                 return Ok(());
             };
-            if !end_stream || self.scratch.malformed || !self.streams[i].req_open {
+            if !end_stream
+                || self.scratch.malformed
+                || !self.streams[i].req_open
+                || self.streams[i].req_left.is_some_and(|n| n > 0)
+            {
                 frame::write_rst(&mut self.wbuf, id, code::PROTOCOL_ERROR);
                 self.streams.swap_remove(i);
                 self.stream_gone();
@@ -923,7 +959,8 @@ impl Mux {
             id,
             pipe: ours,
             req_open: true,
-            req_chunked: !end_stream && !self.scratch.has_length,
+            req_chunked: !end_stream && self.scratch.length.is_none(),
+            req_left: self.scratch.length,
             req_pending: Vec::new(),
             credit_pending: 0,
             credit: 0,
@@ -1625,6 +1662,45 @@ mod tests {
                     (":path", "/")
                 ],
                 false
+            ),
+            None
+        );
+        // a body promised by `content-length` on a request that ends with its head, and
+        // two lengths that disagree
+        assert_eq!(
+            request(
+                &[
+                    (":method", "POST"),
+                    (":scheme", "http"),
+                    (":path", "/"),
+                    ("content-length", "5")
+                ],
+                false
+            ),
+            None
+        );
+        assert_eq!(
+            request(
+                &[
+                    (":method", "POST"),
+                    (":scheme", "http"),
+                    (":path", "/"),
+                    ("content-length", "5"),
+                    ("content-length", "6")
+                ],
+                true
+            ),
+            None
+        );
+        assert_eq!(
+            request(
+                &[
+                    (":method", "POST"),
+                    (":scheme", "http"),
+                    (":path", "/"),
+                    ("content-length", "x")
+                ],
+                true
             ),
             None
         );

@@ -689,7 +689,8 @@ impl RawH2 {
 }
 
 /// What a client library never sends: PING is answered with its payload; a malformed
-/// request (an upper-case name) resets its stream and the connection goes on; a head over
+/// request (an upper-case name, a body short of its `content-length`) resets its stream and
+/// the connection goes on; a head over
 /// `tune.bufsize` is answered 431; a second preface byte that is wrong closes at once; a
 /// flood of CONTINUATION frames and a run of streams reset before their answer
 /// (CVE-2023-44487) each end the connection with GOAWAY ENHANCE_YOUR_CALM.
@@ -757,6 +758,25 @@ fn h2c_protocol_misuse_gets_the_answers_rfc_9113_asks_for() {
         assert_eq!(
             statuses,
             vec![(3, "431".to_string()), (5, "200".to_string())]
+        );
+
+        // DATA that falls short of the `content-length` (RFC 9113 8.1.1), as HAProxy
+        // answers it
+        let mut c = RawH2::connect(port).await;
+        let mut out = Vec::new();
+        raw_frame(
+            &mut out,
+            kind::HEADERS,
+            flag::END_HEADERS,
+            1,
+            &raw_request_block("/", &[("content-length", "5")]),
+        );
+        raw_frame(&mut out, kind::DATA, flag::END_STREAM, 1, b"abc");
+        c.send(&out).await;
+        let (h, p) = c.until(kind::RST_STREAM).await.unwrap();
+        assert_eq!(
+            (h.stream, p),
+            (1, code::PROTOCOL_ERROR.to_be_bytes().to_vec())
         );
 
         // a flood of CONTINUATION frames
