@@ -24,6 +24,7 @@ pub mod termination;
 pub mod tls_setup;
 pub mod transport;
 pub mod txn;
+mod unchunk;
 mod wait_timer;
 pub mod worker;
 

@@ -32,6 +32,7 @@ use crate::buffer::{give_vec, take_vec, Buf};
 use crate::pipe::{self, Incoming, PipeEnd};
 use crate::runtime::Runtime;
 use crate::transport::Conn;
+use crate::unchunk::{trailer_fields, Piece, SizeLine, Unchunk};
 
 /// HAProxy's `tune.h2.max-concurrent-streams`.
 const MAX_CONCURRENT_STREAMS: usize = 100;
@@ -97,17 +98,8 @@ struct ConnError(u32);
 /// How a response body arrives from the HTTP/1 side.
 enum Body {
     Length(u64),
-    Chunked(Chunk),
+    Chunked(Unchunk),
     UntilClose,
-}
-
-/// Where a chunked body's decoding stands.
-#[derive(Clone, Copy)]
-enum Chunk {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailers,
 }
 
 enum Resp {
@@ -836,9 +828,7 @@ impl Mux {
         }
         if !data.is_empty() {
             if st.req_chunked {
-                let mut size = [0u8; 18];
-                let n = hex(&mut size, data.len());
-                st.queue_request(&size[..n], 0);
+                st.queue_request(SizeLine::new(data.len()).bytes(), 0);
                 st.queue_request(data, data.len() as i64);
                 st.queue_request(b"\r\n", 0);
             } else {
@@ -1162,7 +1152,7 @@ impl Stream {
                         }
                         self.resp = Resp::Body(match h.body {
                             BodyKind::ContentLength(n) => Body::Length(n),
-                            BodyKind::Chunked => Body::Chunked(Chunk::Size),
+                            BodyKind::Chunked => Body::Chunked(Unchunk::Size),
                             _ => Body::UntilClose,
                         });
                     }
@@ -1278,7 +1268,7 @@ impl Stream {
         }
         self.resp = Resp::Body(match head.body {
             BodyKind::ContentLength(n) => Body::Length(n),
-            BodyKind::Chunked => Body::Chunked(Chunk::Size),
+            BodyKind::Chunked => Body::Chunked(Unchunk::Size),
             _ => Body::UntilClose,
         });
         Some(true)
@@ -1307,176 +1297,64 @@ fn frame_body(
     let mut at = 0;
     let state = loop {
         let avail = &inb[at..];
-        match body {
+        // How many body bytes are at the front (chunk framing and trailers aside).
+        let data = match body {
             Body::Length(0) => break BodyState::Done,
-            Body::Length(left) | Body::Chunked(Chunk::Data(left)) => {
-                if avail.is_empty() {
-                    break BodyState::NeedBytes;
+            Body::Length(left) => (*left).min(avail.len() as u64) as usize,
+            Body::UntilClose => avail.len(),
+            Body::Chunked(u) => match u.next(avail) {
+                Piece::Data(n) => n,
+                Piece::Skip(n) => {
+                    at += n;
+                    continue;
                 }
-                let room = (*conn_window).min(*stream_window).max(0) as usize;
-                let n = avail.len().min(*left as usize).min(room).min(max_frame);
-                if n == 0 {
-                    break BodyState::Blocked;
-                }
-                *left -= n as u64;
-                let end = matches!(body, Body::Length(0));
-                frame::write_data(wbuf, id, &avail[..n], end);
-                *conn_window -= n as i64;
-                *stream_window -= n as i64;
-                at += n;
-                progress = true;
-                if let Body::Chunked(Chunk::Data(0)) = body {
-                    *body = Body::Chunked(Chunk::DataEnd);
-                }
-            }
-            Body::UntilClose => {
-                if avail.is_empty() {
-                    break BodyState::NeedBytes;
-                }
-                let room = (*conn_window).min(*stream_window).max(0) as usize;
-                let n = avail.len().min(room).min(max_frame);
-                if n == 0 {
-                    break BodyState::Blocked;
-                }
-                frame::write_data(wbuf, id, &avail[..n], false);
-                *conn_window -= n as i64;
-                *stream_window -= n as i64;
-                at += n;
-                progress = true;
-            }
-            Body::Chunked(Chunk::Size) => {
-                let Some(eol) = find_crlf(avail) else {
-                    if avail.len() > 1024 {
-                        break BodyState::Bad;
-                    }
-                    break BodyState::NeedBytes;
-                };
-                let digits = avail[..eol].split(|&b| b == b';').next().unwrap_or(b"");
-                let Some(size) = parse_hex(digits) else {
-                    break BodyState::Bad;
-                };
-                at += eol + 2;
-                *body = Body::Chunked(if size == 0 {
-                    Chunk::Trailers
-                } else {
-                    Chunk::Data(size)
-                });
-            }
-            Body::Chunked(Chunk::DataEnd) => {
-                if avail.len() < 2 {
-                    break BodyState::NeedBytes;
-                }
-                if &avail[..2] != b"\r\n" {
-                    break BodyState::Bad;
-                }
-                at += 2;
-                *body = Body::Chunked(Chunk::Size);
-            }
-            Body::Chunked(Chunk::Trailers) => {
-                // Trailers end at an empty line; they go out as a HEADERS frame (gRPC status
-                // travels there), or the stream just ends.
-                let end = if avail.starts_with(b"\r\n") {
-                    Some(0)
-                } else {
-                    avail
-                        .windows(4)
-                        .position(|w| w == b"\r\n\r\n")
-                        .map(|p| p + 2)
-                };
-                let Some(end) = end else {
-                    if avail.len() > 16 * 1024 {
-                        break BodyState::Bad;
-                    }
-                    break BodyState::NeedBytes;
-                };
-                if end == 0 {
-                    frame::write_data(wbuf, id, &[], true);
-                } else {
-                    let mut block = take_vec();
-                    for line in avail[..end].split(|&b| b == b'\n') {
-                        let line = line.strip_suffix(b"\r").unwrap_or(line);
-                        if let Some(colon) = line.iter().position(|&b| b == b':') {
-                            let name = trim(&line[..colon]);
-                            let value = trim(&line[colon + 1..]);
-                            if !name.is_empty() && valid_value(value) && !hop_by_hop(name) {
+                Piece::End { len, fields } => {
+                    // Trailers go out as a HEADERS frame (gRPC status travels there), or
+                    // the stream just ends.
+                    if fields == 0 {
+                        frame::write_data(wbuf, id, &[], true);
+                    } else {
+                        let mut block = take_vec();
+                        for (name, value) in trailer_fields(&avail[..fields]) {
+                            if valid_value(value) && !hop_by_hop(name) {
                                 encode_field(&mut block, name, value);
                             }
                         }
+                        frame::write_headers(wbuf, id, &block, true, max_frame);
+                        give_vec(block);
                     }
-                    frame::write_headers(wbuf, id, &block, true, max_frame);
-                    give_vec(block);
+                    at += len;
+                    progress = true;
+                    break BodyState::Done;
                 }
-                at += end + 2;
-                progress = true;
-                break BodyState::Done;
-            }
+                Piece::NeedBytes => break BodyState::NeedBytes,
+                Piece::Bad => break BodyState::Bad,
+            },
+        };
+        if data == 0 {
+            break BodyState::NeedBytes;
+        }
+        let room = (*conn_window).min(*stream_window).max(0) as usize;
+        let n = data.min(room).min(max_frame);
+        if n == 0 {
+            break BodyState::Blocked;
+        }
+        let end = matches!(body, Body::Length(left) if *left == n as u64);
+        frame::write_data(wbuf, id, &avail[..n], end);
+        *conn_window -= n as i64;
+        *stream_window -= n as i64;
+        at += n;
+        progress = true;
+        match body {
+            Body::Length(left) => *left -= n as u64,
+            Body::Chunked(u) => u.took(n),
+            Body::UntilClose => {}
         }
     };
     if at > 0 {
         inb.drain(..at);
     }
     (progress, state)
-}
-
-fn find_crlf(b: &[u8]) -> Option<usize> {
-    memchr_crlf(b)
-}
-
-fn memchr_crlf(b: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = b[from..].iter().position(|&c| c == b'\n') {
-        let at = from + p;
-        if at > 0 && b[at - 1] == b'\r' {
-            return Some(at - 1);
-        }
-        from = at + 1;
-    }
-    None
-}
-
-fn parse_hex(digits: &[u8]) -> Option<u64> {
-    let digits = trim(digits);
-    if digits.is_empty() || digits.len() > 15 {
-        return None;
-    }
-    let mut v = 0u64;
-    for &d in digits {
-        v = (v << 4) | u64::from((d as char).to_digit(16)?);
-    }
-    Some(v)
-}
-
-/// Writes `n` in hex followed by CRLF; the length written.
-fn hex(out: &mut [u8; 18], mut n: usize) -> usize {
-    let mut digits = [0u8; 16];
-    let mut len = 0;
-    loop {
-        digits[len] = b"0123456789abcdef"[n & 0xf];
-        n >>= 4;
-        len += 1;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in 0..len {
-        out[i] = digits[len - 1 - i];
-    }
-    out[len] = b'\r';
-    out[len + 1] = b'\n';
-    len + 2
-}
-
-/// `v` without leading and trailing whitespace.
-pub(crate) fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &v[start..end.max(start)]
 }
 
 /// The payload of a frame that may be PADDED, without its padding.
@@ -1494,7 +1372,7 @@ fn strip_padding<'a>(h: &Head, payload: &'a [u8]) -> Result<&'a [u8], ConnError>
 }
 
 /// Headers that only mean something on one HTTP/1 connection (RFC 9113 8.2.2), in any case.
-fn hop_by_hop(name: &[u8]) -> bool {
+pub(crate) fn hop_by_hop(name: &[u8]) -> bool {
     let is = |k: &[u8]| name.eq_ignore_ascii_case(k);
     match name.len() {
         7 => is(b"upgrade"),
@@ -1639,98 +1517,66 @@ mod tests {
 
     #[test]
     fn malformed_requests_are_refused() {
-        let base = [(":method", "GET"), (":scheme", "http"), (":path", "/")];
-        for extra in [
-            ("connection", "close"),
-            ("te", "gzip"),
-            ("Upper", "x"),
-            ("x", "a\r\nb"),
-            (":path", "/again"),
-            (":protocol", "websocket"),
-        ] {
-            let mut f = base.to_vec();
-            f.push(extra);
-            assert_eq!(request(&f, false), None, "{extra:?}");
+        const GET: [(&str, &str); 3] = [(":method", "GET"), (":scheme", "http"), (":path", "/")];
+        const POST: [(&str, &str); 3] = [(":method", "POST"), (":scheme", "http"), (":path", "/")];
+        // (the request's fields after a base, whether DATA may follow, what is wrong)
+        type Fields<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Fields, Fields, bool, &str); 12] = [
+            (
+                &GET,
+                &[("connection", "close")],
+                false,
+                "connection-specific",
+            ),
+            (&GET, &[("te", "gzip")], false, "te other than trailers"),
+            (&GET, &[("Upper", "x")], false, "upper-case name"),
+            (&GET, &[("x", "a\r\nb")], false, "CR LF in a value"),
+            (&GET, &[(":path", "/again")], false, "pseudo-header twice"),
+            (
+                &GET,
+                &[(":protocol", "websocket")],
+                false,
+                "unknown pseudo-header",
+            ),
+            (
+                &GET[..1],
+                &[("x", "1"), (":scheme", "http"), (":path", "/")],
+                false,
+                "pseudo-header after a regular one",
+            ),
+            (
+                &POST,
+                &[("content-length", "5")],
+                false,
+                "a body promised, none to come",
+            ),
+            (
+                &POST,
+                &[("content-length", "5"), ("content-length", "6")],
+                true,
+                "lengths disagree",
+            ),
+            (
+                &POST,
+                &[("content-length", "x")],
+                true,
+                "length not a number",
+            ),
+            (&GET[..2], &[], false, "no :path"),
+            (&GET[..2], &[(":path", "")], false, "empty :path"),
+        ];
+        for (base, extra, body, what) in cases {
+            let fields: Vec<_> = base.iter().chain(extra).copied().collect();
+            assert_eq!(request(&fields, body), None, "{what}");
         }
-        // pseudo-header after a regular one
-        assert_eq!(
-            request(
-                &[
-                    (":method", "GET"),
-                    ("x", "1"),
-                    (":scheme", "http"),
-                    (":path", "/")
-                ],
-                false
-            ),
-            None
-        );
-        // a body promised by `content-length` on a request that ends with its head, and
-        // two lengths that disagree
-        assert_eq!(
-            request(
-                &[
-                    (":method", "POST"),
-                    (":scheme", "http"),
-                    (":path", "/"),
-                    ("content-length", "5")
-                ],
-                false
-            ),
-            None
-        );
-        assert_eq!(
-            request(
-                &[
-                    (":method", "POST"),
-                    (":scheme", "http"),
-                    (":path", "/"),
-                    ("content-length", "5"),
-                    ("content-length", "6")
-                ],
-                true
-            ),
-            None
-        );
-        assert_eq!(
-            request(
-                &[
-                    (":method", "POST"),
-                    (":scheme", "http"),
-                    (":path", "/"),
-                    ("content-length", "x")
-                ],
-                true
-            ),
-            None
-        );
-        // missing :path, empty :path
-        assert_eq!(
-            request(&[(":method", "GET"), (":scheme", "http")], false),
-            None
-        );
-        assert_eq!(
-            request(
-                &[(":method", "GET"), (":scheme", "http"), (":path", "")],
-                false
-            ),
-            None
-        );
-        assert!(request(
-            &[
-                (":method", "GET"),
-                (":scheme", "http"),
-                (":path", "/"),
-                ("te", "trailers")
-            ],
-            false
-        )
-        .is_some());
+        let mut ok = GET.to_vec();
+        ok.push(("te", "trailers"));
+        assert!(request(&ok, false).is_some());
     }
 
     #[test]
     fn chunked_bodies_become_data_and_trailers() {
-        let mut body = Body::Chunked(Chunk::Size);
+        let mut body = Body::Chunked(Unchunk::Size);
         let mut inb = b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\ngrpc-status: 0\r\n\r\n".to_vec();
         let (mut cw, mut sw) = (100i64, 100i64);
         let mut out = Vec::new();
@@ -1777,19 +1623,5 @@ mod tests {
         // two frames of 4 and 2, the last with END_STREAM
         assert_eq!(out.len(), 9 + 4 + 9 + 2);
         assert_eq!(out[9 + 4 + 4], flag::END_STREAM);
-    }
-
-    #[test]
-    fn hex_sizes() {
-        let mut b = [0u8; 18];
-        let n = hex(&mut b, 0x1a2f);
-        assert_eq!(&b[..n], b"1a2f\r\n");
-        let n = hex(&mut b, 0);
-        assert_eq!(&b[..n], b"0\r\n");
-        let n = hex(&mut b, usize::MAX);
-        assert_eq!(&b[..n], b"ffffffffffffffff\r\n");
-        assert_eq!(parse_hex(b"1A2f"), Some(0x1a2f));
-        assert_eq!(parse_hex(b"zz"), None);
-        assert_eq!(parse_hex(b""), None);
     }
 }

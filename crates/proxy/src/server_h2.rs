@@ -12,9 +12,10 @@ use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use sluice_http::{parse_request, BodyKind, Limits, RequestHead};
 
-use crate::mux_h2::trim;
+use crate::mux_h2::hop_by_hop;
 use crate::pipe::{self, PipeEnd};
 use crate::transport::Conn;
+use crate::unchunk::{trailer_fields, Piece, SizeLine, Unchunk};
 
 /// HAProxy's `tune.h2.initial-window-size`.
 const INITIAL_WINDOW: u32 = 65_535;
@@ -64,17 +65,10 @@ pub fn stream(send: SendRequest<Bytes>, max_head: usize, max_headers: usize) -> 
     Conn::Pipe(theirs, None)
 }
 
+/// What does not go to an HTTP/2 server: the connection-specific headers, and `host`
+/// (`:authority` says it).
 fn is_hop_by_hop(name: &[u8]) -> bool {
-    [
-        &b"connection"[..],
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h))
+    hop_by_hop(name) || name.eq_ignore_ascii_case(b"host")
 }
 
 async fn exchange(send: SendRequest<Bytes>, pipe: &PipeEnd, limits: &Limits) -> io::Result<()> {
@@ -235,7 +229,7 @@ pub(crate) async fn write_h1_body(
         let data = data.map_err(std::io::Error::other)?;
         let n = data.len();
         if chunked && n > 0 {
-            pipe.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+            pipe.write_all(SizeLine::new(n).bytes()).await?;
             pipe.write_all(&data).await?;
             pipe.write_all(b"\r\n").await?;
         } else {
@@ -297,72 +291,39 @@ pub(crate) async fn relay_chunked(
     buf: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
+    let mut chunks = Unchunk::Size;
     loop {
-        // a size line
-        let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-            if buf.len() > 1024 {
-                return Err(bad());
+        match chunks.next(buf) {
+            Piece::Data(n) => {
+                send(out, Bytes::copy_from_slice(&buf[..n]), false).await?;
+                chunks.took(n);
+                buf.drain(..n);
             }
-            if fill(pipe, buf).await? == 0 {
-                return Err(bad());
+            Piece::Skip(n) => {
+                buf.drain(..n);
             }
-            continue;
-        };
-        let line = &buf[..eol];
-        let digits = line.split(|&b| b == b';').next().unwrap_or(b"");
-        let size = std::str::from_utf8(digits)
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
-            .ok_or_else(bad)?;
-        buf.drain(..eol + 2);
-        if size == 0 {
-            // trailers until an empty line
-            let mut trailers = http::HeaderMap::new();
-            loop {
-                let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-                    if buf.len() > 16 * 1024 || fill(pipe, buf).await? == 0 {
-                        return Err(bad());
-                    }
-                    continue;
-                };
-                if eol == 0 {
-                    break;
-                }
-                if let Some(colon) = buf[..eol].iter().position(|&b| b == b':') {
-                    let name = http::HeaderName::from_bytes(trim(&buf[..colon]));
-                    let value = http::HeaderValue::from_bytes(trim(&buf[colon + 1..eol]));
+            Piece::End { fields, .. } => {
+                let mut trailers = http::HeaderMap::new();
+                for (name, value) in trailer_fields(&buf[..fields]) {
+                    let name = http::HeaderName::from_bytes(name);
+                    let value = http::HeaderValue::from_bytes(value);
                     if let (Ok(n), Ok(v)) = (name, value) {
                         trailers.append(n, v);
                     }
                 }
-                buf.drain(..eol + 2);
+                return if trailers.is_empty() {
+                    send(out, Bytes::new(), true).await
+                } else {
+                    out.send_trailers(trailers).map_err(std::io::Error::other)
+                };
             }
-            return if trailers.is_empty() {
-                send(out, Bytes::new(), true).await
-            } else {
-                out.send_trailers(trailers).map_err(std::io::Error::other)
-            };
-        }
-        let mut left = size;
-        while left > 0 {
-            if buf.is_empty() && fill(pipe, buf).await? == 0 {
-                return Err(bad());
+            Piece::NeedBytes => {
+                if fill(pipe, buf).await? == 0 {
+                    return Err(bad());
+                }
             }
-            let take = left.min(buf.len());
-            send(out, Bytes::copy_from_slice(&buf[..take]), false).await?;
-            buf.drain(..take);
-            left -= take;
+            Piece::Bad => return Err(bad()),
         }
-        // the CRLF after the chunk data
-        while buf.len() < 2 {
-            if fill(pipe, buf).await? == 0 {
-                return Err(bad());
-            }
-        }
-        if &buf[..2] != b"\r\n" {
-            return Err(bad());
-        }
-        buf.drain(..2);
     }
 }
 

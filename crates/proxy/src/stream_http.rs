@@ -96,8 +96,6 @@ pub struct StreamStart {
     pub first: bool,
     /// The connection comes back from the idle set: its session rules already ran.
     pub resumed: bool,
-    /// The `tcp-request session` rules ran already: a resumed connection.
-    pub session_checked: bool,
 }
 
 impl StreamStart {
@@ -109,7 +107,6 @@ impl StreamStart {
             idle_since: now,
             first: true,
             resumed: false,
-            session_checked: false,
         }
     }
 }
@@ -149,11 +146,10 @@ pub async fn serve(
         mut idle_since,
         mut first,
         resumed,
-        session_checked,
     } = start;
     let ssl_info = client.take_ssl_info();
     // `tcp-request session reject` closes without a log line, as in HAProxy.
-    if !session_checked && !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
+    if !resumed && !session_accepted(rt, fe, &client, peer, ssl_info.as_deref()) {
         return Served::Closed;
     }
     // A resumed connection was idle past the delay already: it parks again only after a
@@ -213,7 +209,6 @@ pub async fn serve(
                             idle_since,
                             first,
                             resumed: true,
-                            session_checked: true,
                         },
                         deadline: idle_deadline,
                     };
